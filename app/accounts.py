@@ -1,0 +1,178 @@
+"""Users, their timezone, subjects, API tokens, one-time login links and GitHub links."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Sequence
+from datetime import timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.clock import clock
+from app.config import get_settings
+from app.errors import Conflict, InvalidInput, NotFound
+from app.models import ApiToken, Subject, User
+from app.repositories.credentials import ApiTokenRepository, LoginLinkRepository
+from app.repositories.subjects import SubjectRepository
+from app.repositories.users import UserRepository
+
+LOGIN_LINK_LIFETIME = timedelta(minutes=10)
+SUBJECT_MAX_LENGTH = 64
+TOKEN_PREFIX = "tt_"  # noqa: S105 - a public marker, not a secret
+
+
+def _hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+async def ensure_user(db: AsyncSession, user_id: str, username: str | None = None) -> User:
+    """Get or create the user and lock its row for the rest of the transaction."""
+    user_id = user_id.strip()
+    if not user_id or len(user_id) > 64:
+        raise InvalidInput("A user id is 1 to 64 characters.")
+    return await UserRepository(db).upsert_locked(
+        user_id, username, get_settings().default_timezone
+    )
+
+
+async def get_user(db: AsyncSession, user_id: str) -> User:
+    user = await UserRepository(db).get(user_id)
+    if user is None:
+        raise NotFound(f"No user {user_id!r}.")
+    return user
+
+
+async def timezone_of(db: AsyncSession, user_id: str) -> str:
+    """The user's timezone, or the default for someone we have not met yet."""
+    user = await UserRepository(db).get(user_id)
+    return user.timezone if user is not None else get_settings().default_timezone
+
+
+def validate_timezone(name: str) -> str:
+    name = name.strip()
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InvalidInput(
+            f"{name!r} is not a timezone I know. Use an IANA name such as Australia/Sydney."
+        ) from None
+    return name
+
+
+async def set_timezone(db: AsyncSession, user_id: str, name: str) -> User:
+    zone = validate_timezone(name)
+    user = await ensure_user(db, user_id)
+    user.timezone = zone
+    await db.flush()
+    return user
+
+
+def timezone_names(prefix: str = "", limit: int = 25) -> list[str]:
+    """IANA names containing `prefix` (any case), shortest match first, for autocomplete."""
+    wanted = prefix.strip().lower().replace(" ", "_")
+    names = [name for name in _zones() if wanted in name.lower()]
+    names.sort(key=lambda name: (not name.lower().startswith(wanted), name))
+    return names[:limit]
+
+
+_ZONES: list[str] = []
+
+
+def _zones() -> list[str]:
+    if not _ZONES:
+        _ZONES.extend(sorted(available_timezones()))
+    return _ZONES
+
+
+def normalise_subject(name: str) -> str:
+    name = " ".join(name.split())
+    if not name:
+        raise InvalidInput("A subject needs a name.")
+    if len(name) > SUBJECT_MAX_LENGTH:
+        raise InvalidInput(f"A subject name is at most {SUBJECT_MAX_LENGTH} characters.")
+    return name
+
+
+async def find_or_create_subject(db: AsyncSession, user_id: str, name: str) -> Subject:
+    """The user's subject of that name, ignoring case; created with this spelling if new."""
+    return await SubjectRepository(db).find_or_create(user_id, normalise_subject(name))
+
+
+async def existing_subject(db: AsyncSession, user_id: str, name: str) -> Subject | None:
+    return await SubjectRepository(db).find(user_id, normalise_subject(name))
+
+
+async def subject_names(
+    db: AsyncSession, user_id: str, prefix: str = "", limit: int = 25
+) -> Sequence[str]:
+    return await SubjectRepository(db).recently_used(user_id, prefix, limit)
+
+
+async def create_api_token(
+    db: AsyncSession, user_id: str, name: str | None = None
+) -> tuple[ApiToken, str]:
+    """A new personal token; the plain text is returned once and only its hash is kept."""
+    await ensure_user(db, user_id)
+    plain = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = await ApiTokenRepository(db).add(user_id, name, _hash(plain))
+    return token, plain
+
+
+async def revoke_api_token(db: AsyncSession, token_id: int) -> None:
+    repository = ApiTokenRepository(db)
+    if not await repository.revoke(token_id, clock.now()):
+        if await repository.get(token_id) is None:
+            raise NotFound(f"No token with id {token_id}.")
+        raise Conflict(f"Token {token_id} is already revoked.")
+
+
+async def user_for_token(db: AsyncSession, plain: str) -> User | None:
+    if not plain.startswith(TOKEN_PREFIX):
+        return None
+    return await ApiTokenRepository(db).use(_hash(plain), clock.now())
+
+
+async def create_login_link(db: AsyncSession, user_id: str, username: str | None = None) -> str:
+    """A one-time URL that signs the user in to the web page; valid for ten minutes."""
+    await ensure_user(db, user_id, username)
+    plain = secrets.token_urlsafe(32)
+    await LoginLinkRepository(db).add(user_id, _hash(plain), clock.now() + LOGIN_LINK_LIFETIME)
+    return f"{get_settings().base_url}/login/{plain}"
+
+
+async def consume_login_link(db: AsyncSession, plain: str) -> User:
+    user_id = await LoginLinkRepository(db).consume(_hash(plain), clock.now())
+    if user_id is None:
+        raise InvalidInput("This sign-in link has been used or has expired. Ask for a new one.")
+    return await get_user(db, user_id)
+
+
+async def link_github(db: AsyncSession, user_id: str, login: str) -> User:
+    """Record a verified GitHub login; a login belongs to one user only."""
+    login = login.strip()
+    if not login:
+        raise InvalidInput("A GitHub login is needed.")
+    user = await ensure_user(db, user_id)
+    holder = await UserRepository(db).by_github_login(login)
+    if holder is not None and holder.id != user.id:
+        raise Conflict(f"GitHub account {login} is already linked to another user.")
+    user.github_login = login
+    try:
+        await db.flush()
+    except IntegrityError:
+        raise Conflict(f"GitHub account {login} is already linked to another user.") from None
+    return user
+
+
+async def unlink_github(db: AsyncSession, user_id: str) -> User:
+    user = await ensure_user(db, user_id)
+    user.github_login = None
+    await db.flush()
+    return user
+
+
+async def user_for_github_login(db: AsyncSession, login: str) -> User | None:
+    return await UserRepository(db).by_github_login(login)

@@ -1,0 +1,206 @@
+"""The `timetrack` command line (also `python -m app`).
+
+A user mistake prints one line on stderr and exits non-zero; tracebacks are for bugs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, NoReturn, TypeVar
+
+import typer
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.config import ConfigError, get_settings
+
+T = TypeVar("T")
+
+cli = typer.Typer(
+    name="timetrack",
+    help="Personal time tracking from Discord, GitHub, a REST API and a web page.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+db_cli = typer.Typer(help="Database migrations.", no_args_is_help=True)
+token_cli = typer.Typer(help="Personal API tokens.", no_args_is_help=True)
+discord_cli = typer.Typer(help="The Discord application.", no_args_is_help=True)
+github_cli = typer.Typer(help="GitHub account links.", no_args_is_help=True)
+cli.add_typer(db_cli, name="db")
+cli.add_typer(token_cli, name="token")
+cli.add_typer(discord_cli, name="discord")
+cli.add_typer(github_cli, name="github")
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    typer.echo(f"timetrack: {message}", err=True)
+    raise SystemExit(code)
+
+
+def _database_url() -> str:
+    from app.db import resolve_database_url
+
+    return resolve_database_url()
+
+
+def run_in_transaction(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    """Run `work` in one committed transaction on a fresh engine."""
+    from app.db import database
+
+    async def main() -> T:
+        try:
+            async with database.sessions() as db, db.begin():
+                return await work(db)
+        finally:
+            await database.dispose()
+
+    return asyncio.run(main())
+
+
+@cli.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
+    no_migrate: Annotated[bool, typer.Option("--no-migrate", help="Skip migrations.")] = False,
+) -> None:
+    """Migrate the database, then serve the app with uvicorn."""
+    import uvicorn
+
+    from app import migrate
+
+    get_settings().check_production()
+    url = _database_url()
+    if not no_migrate:
+        migrate.upgrade(url)
+    typer.echo(f"timetrack: serving on http://{host}:{port}", err=True)
+    uvicorn.run("server.router:app", host=host, port=port, log_level="info", access_log=False)
+
+
+@db_cli.command("upgrade")
+def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
+    """Apply migrations up to REVISION (default: head)."""
+    from app import migrate
+
+    migrate.upgrade(_database_url(), revision)
+
+
+@db_cli.command("downgrade")
+def db_downgrade(revision: Annotated[str, typer.Argument(help="Target, e.g. base or -1.")]) -> None:
+    """Revert migrations down to REVISION."""
+    from app import migrate
+
+    migrate.downgrade(_database_url(), revision)
+
+
+@db_cli.command("url")
+def db_url() -> None:
+    """Print the database URL in use (starting the embedded server if needed)."""
+    from app.db import libpq_url
+
+    typer.echo(libpq_url(_database_url()))
+
+
+@cli.command()
+def health() -> None:
+    """Print the /api/health JSON, computed locally; exit 1 when the database is down."""
+    from app import health as health_report
+    from app.db import database
+    from server.errors import is_database_outage
+
+    async def main() -> tuple[dict[str, Any], int]:
+        try:
+            async with database.sessions() as db:
+                return await health_report.report(db), 0
+        except Exception as error:
+            if not is_database_outage(error):
+                raise
+            return health_report.unavailable(), 1
+        finally:
+            await database.dispose()
+
+    body, code = asyncio.run(main())
+    typer.echo(json.dumps(body, indent=2))
+    raise typer.Exit(code)
+
+
+@token_cli.command("create")
+def token_create(
+    user: Annotated[str, typer.Option("--user", help="The Discord user id.")],
+    name: Annotated[str | None, typer.Option("--name", help="A label for the token.")] = None,
+) -> None:
+    """Create a personal API token; it is printed once, as the last line."""
+    from app import accounts
+
+    async def work(db: AsyncSession) -> tuple[int, str]:
+        token, plain = await accounts.create_api_token(db, user, name)
+        return token.id, plain
+
+    token_id, plain = run_in_transaction(work)
+    typer.echo(f"Created token {token_id} for user {user}. It will not be shown again:")
+    typer.echo(plain)
+
+
+@token_cli.command("revoke")
+def token_revoke(token_id: Annotated[int, typer.Argument(help="The token's id.")]) -> None:
+    """Revoke a personal API token."""
+    from app import accounts
+
+    run_in_transaction(lambda db: accounts.revoke_api_token(db, token_id))
+    typer.echo(f"Revoked token {token_id}.")
+
+
+@cli.command("login-link")
+def login_link(user: Annotated[str, typer.Option("--user", help="The Discord user id.")]) -> None:
+    """Print a one-time sign-in URL for the web page (valid ten minutes)."""
+    from app import accounts
+
+    typer.echo(run_in_transaction(lambda db: accounts.create_login_link(db, user)))
+
+
+@github_cli.command("link")
+def github_link(
+    user: Annotated[str, typer.Option("--user", help="The Discord user id.")],
+    login: Annotated[str, typer.Option("--login", help="The GitHub login.")],
+) -> None:
+    """Link a GitHub login to a user, as an operator who has verified it."""
+    from app import accounts
+
+    run_in_transaction(lambda db: accounts.link_github(db, user, login))
+    typer.echo(f"Linked GitHub {login} to user {user}.")
+
+
+@github_cli.command("unlink")
+def github_unlink(
+    user: Annotated[str, typer.Option("--user", help="The Discord user id.")],
+) -> None:
+    """Remove a user's GitHub link."""
+    from app import accounts
+
+    run_in_transaction(lambda db: accounts.unlink_github(db, user))
+    typer.echo(f"Unlinked GitHub from user {user}.")
+
+
+def main() -> None:
+    from alembic.util.exc import CommandError
+
+    from app.errors import TimetrackError
+    from server.errors import is_database_outage
+
+    try:
+        cli()
+    except ConfigError as error:
+        fail(str(error), 2)
+    except TimetrackError as error:
+        fail(error.detail)
+    except CommandError as error:
+        fail(str(error).splitlines()[0])
+    except Exception as error:
+        if is_database_outage(error):
+            fail(f"the database is unavailable ({type(error).__name__}).")
+        raise
+
+
+if __name__ == "__main__":
+    main()

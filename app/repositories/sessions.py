@@ -1,0 +1,145 @@
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import exists, func, insert, literal, select
+from sqlalchemy.orm import contains_eager
+
+from app.models import ACTIVE_STATUSES, Session, SessionStatus, Subject
+from app.repositories.base import Repository
+
+
+@dataclass(frozen=True)
+class SessionFilter:
+    status: SessionStatus | None = None
+    subject: str | None = None
+    active: bool | None = None
+    started_from: datetime | None = None
+    started_before: datetime | None = None
+
+
+def _with_subject() -> Any:
+    return (
+        select(Session)
+        .join(Session.subject)
+        .options(contains_eager(Session.subject))
+        .execution_options(populate_existing=True)
+    )
+
+
+class SessionRepository(Repository):
+    async def get(self, session_id: int) -> Session | None:
+        statement = _with_subject().where(Session.id == session_id)
+        return (await self.db.execute(statement)).scalar_one_or_none()
+
+    async def active_for(self, user_id: str) -> Session | None:
+        statement = _with_subject().where(
+            Session.user_id == user_id, Session.status.in_(ACTIVE_STATUSES)
+        )
+        return (await self.db.execute(statement)).scalar_one_or_none()
+
+    async def insert_if_none_active(
+        self, subject: Subject, values: dict[str, Any]
+    ) -> Session | None:
+        """Insert a session unless its user already has an active one; one statement.
+
+        The caller holds the user's row lock, so the check cannot race; the partial unique
+        index stays the backstop should a caller ever forget the lock.
+        """
+        user_id = values["user_id"]
+        none_active = ~exists().where(
+            Session.user_id == user_id, Session.status.in_(ACTIVE_STATUSES)
+        )
+        columns = list(values)
+        table = Session.__table__
+        source = select(*[literal(v, table.c[k].type) for k, v in values.items()])
+        statement = (
+            insert(Session).from_select(columns, source.where(none_active)).returning(Session)
+        )
+        session = (await self.db.execute(statement)).scalar_one_or_none()
+        if session is not None:
+            session.subject = subject
+        return session
+
+    async def save(self, session: Session, **changes: Any) -> Session:
+        """Write the changed columns with one UPDATE, keeping the loaded subject."""
+        for name, value in changes.items():
+            setattr(session, name, value)
+        await self.db.flush()
+        return session
+
+    async def delete(self, session: Session) -> None:
+        await self.db.delete(session)
+        await self.db.flush()
+
+    async def recent(self, user_id: str, limit: int) -> Sequence[Session]:
+        statement = (
+            _with_subject()
+            .where(Session.user_id == user_id)
+            .order_by(Session.started_at.desc(), Session.id.desc())
+            .limit(limit)
+        )
+        return (await self.db.execute(statement)).scalars().all()
+
+    def _filtered(self, user_id: str, where: SessionFilter) -> Any:
+        statement = _with_subject().where(Session.user_id == user_id)
+        if where.status is not None:
+            statement = statement.where(Session.status == where.status)
+        if where.active is not None:
+            active = Session.status.in_(ACTIVE_STATUSES)
+            statement = statement.where(active if where.active else ~active)
+        if where.subject is not None:
+            statement = statement.where(func.lower(Subject.name) == where.subject.lower())
+        if where.started_from is not None:
+            statement = statement.where(Session.started_at >= where.started_from)
+        if where.started_before is not None:
+            statement = statement.where(Session.started_at < where.started_before)
+        return statement
+
+    async def page(
+        self, user_id: str, where: SessionFilter, *, limit: int, offset: int
+    ) -> tuple[Sequence[Session], int]:
+        statement = self._filtered(user_id, where)
+        count = await self.db.scalar(statement.with_only_columns(func.count()).order_by(None))
+        rows = (
+            (
+                await self.db.execute(
+                    statement.order_by(Session.started_at.desc(), Session.id.desc())
+                    .limit(limit)
+                    .offset(offset)
+                )
+            )
+            .scalars()
+            .all()
+        )
+        return rows, int(count or 0)
+
+    async def all_matching(self, user_id: str, where: SessionFilter) -> Sequence[Session]:
+        statement = self._filtered(user_id, where).order_by(Session.started_at, Session.id)
+        return (await self.db.execute(statement)).scalars().all()
+
+    async def active_on_issue(self, repo: str, number: int) -> Sequence[Session]:
+        statement = _with_subject().where(
+            Session.github_repo == repo,
+            Session.github_issue_number == number,
+            Session.status.in_(ACTIVE_STATUSES),
+        )
+        return (await self.db.execute(statement)).scalars().all()
+
+    async def started_before(self, cutoff: datetime) -> Sequence[Session]:
+        """Active sessions that started before `cutoff`, oldest first."""
+        statement = (
+            _with_subject()
+            .where(Session.status.in_(ACTIVE_STATUSES), Session.started_at < cutoff)
+            .order_by(Session.started_at)
+        )
+        return (await self.db.execute(statement)).scalars().all()
+
+    async def count_active(self, started_before: datetime | None = None) -> int:
+        statement = select(func.count()).where(Session.status.in_(ACTIVE_STATUSES))
+        if started_before is not None:
+            statement = statement.where(Session.started_at < started_before)
+        return int(await self.db.scalar(statement) or 0)

@@ -1,0 +1,56 @@
+"""Measured, paused and effective time of a session (seed 000 §5.1).
+
+This is the one definition. `session_times` serves every front door; `effective_seconds_sql`
+is the same rule for aggregates inside PostgreSQL, and a property test holds the two equal.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, DateTime, Integer, case, cast, extract, func, literal
+
+from app.models import Session, SessionStatus
+
+
+@dataclass(frozen=True, slots=True)
+class SessionTimes:
+    measured: int
+    paused: int
+    effective: int
+
+
+def _seconds(later: datetime, earlier: datetime) -> int:
+    return max(0, int((later - earlier).total_seconds()))
+
+
+def session_times(session: Session, now: datetime) -> SessionTimes:
+    end = session.ended_at or now
+    measured = _seconds(end, session.started_at)
+    paused = session.total_paused_seconds
+    if session.status == SessionStatus.PAUSED and session.pause_started_at is not None:
+        paused += _seconds(now, session.pause_started_at)
+    if session.effective_override_seconds is not None:
+        effective = session.effective_override_seconds
+    else:
+        effective = max(0, measured - paused)
+    return SessionTimes(measured=measured, paused=paused, effective=effective)
+
+
+def _seconds_sql(later: Any, earlier: Any) -> ColumnElement[int]:
+    return func.greatest(0, cast(func.floor(extract("epoch", later - earlier)), Integer))
+
+
+def effective_seconds_sql(now: datetime) -> ColumnElement[int]:
+    at = literal(now, DateTime(timezone=True))
+    measured = _seconds_sql(func.coalesce(Session.ended_at, at), Session.started_at)
+    open_pause = case(
+        (Session.status == SessionStatus.PAUSED.value, _seconds_sql(at, Session.pause_started_at)),
+        else_=0,
+    )
+    return func.coalesce(
+        Session.effective_override_seconds,
+        func.greatest(0, measured - Session.total_paused_seconds - open_pause),
+    )
