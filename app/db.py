@@ -8,8 +8,8 @@ the same moment) finds and reuses it instead of paying for a new server.
 from __future__ import annotations
 
 import fcntl
-import warnings
 import logging
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from functools import lru_cache

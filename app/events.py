@@ -1,0 +1,50 @@
+"""Idempotency: each Discord interaction and GitHub delivery is applied once.
+
+The record is written in the same transaction as the work it describes. A repeat that
+races the original blocks on the unique key until the original commits, then finds it;
+its own work is rolled back and the first answer is given again.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.clock import clock
+from app.models import ProcessedEvent
+from app.repositories.events import ProcessedEventRepository
+
+DISCORD_INTERACTION = "discord_interaction"
+GITHUB_DELIVERY = "github_delivery"
+RETENTION = timedelta(days=7)
+
+
+async def record(
+    db: AsyncSession,
+    kind: str,
+    event_id: str,
+    response: dict[str, Any],
+    *,
+    status_code: int = 200,
+    succeeded: bool = True,
+) -> bool:
+    """Remember the answer to an event; False if it had been handled already."""
+    return await ProcessedEventRepository(db).record(
+        kind,
+        event_id,
+        status_code=status_code,
+        succeeded=succeeded,
+        response=response,
+        at=clock.now(),
+    )
+
+
+async def find(db: AsyncSession, kind: str, event_id: str) -> ProcessedEvent | None:
+    return await ProcessedEventRepository(db).find(kind, event_id)
+
+
+async def prune(db: AsyncSession) -> int:
+    """Forget events older than the retention window; repeats come within minutes."""
+    return await ProcessedEventRepository(db).prune(clock.now() - RETENTION)

@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.dialects.postgresql import insert
+
+from app.models import ProcessedEvent
+from app.repositories.base import Repository
+
+
+class ProcessedEventRepository(Repository):
+    async def record(
+        self,
+        kind: str,
+        event_id: str,
+        *,
+        status_code: int,
+        succeeded: bool,
+        response: dict[str, Any],
+        at: datetime,
+    ) -> bool:
+        """Insert the event; False when it was already recorded (by us or a racing twin)."""
+        statement = (
+            insert(ProcessedEvent)
+            .values(
+                kind=kind,
+                event_id=event_id,
+                status_code=status_code,
+                succeeded=succeeded,
+                response=response,
+                created_at=at,
+            )
+            .on_conflict_do_nothing(index_elements=[ProcessedEvent.kind, ProcessedEvent.event_id])
+            .returning(ProcessedEvent.id)
+        )
+        return (await self.db.execute(statement)).scalar_one_or_none() is not None
+
+    async def find(self, kind: str, event_id: str) -> ProcessedEvent | None:
+        statement = select(ProcessedEvent).where(
+            ProcessedEvent.kind == kind, ProcessedEvent.event_id == event_id
+        )
+        return (await self.db.execute(statement)).scalar_one_or_none()
+
+    async def prune(self, before: datetime) -> int:
+        statement = (
+            delete(ProcessedEvent)
+            .where(ProcessedEvent.created_at < before)
+            .returning(ProcessedEvent.id)
+        )
+        return len((await self.db.execute(statement)).all())
