@@ -19,6 +19,10 @@ test: $(DEV_STAMP)
 bench: $(DEV_STAMP)
 	$(BIN)/python -m bench
 
+# Vercel installs requirements.txt; it is derived from pyproject.toml (tests/ops checks it).
+requirements: | $(BIN)/python
+	$(BIN)/python scripts/requirements.py
+
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip

@@ -56,7 +56,7 @@ async def set_allocation(
     minutes = _minutes(hours)
     user = await accounts.ensure_user(db, user_id, username)
     now = clock.now()
-    week = week or week_start_for(user.timezone, now)
+    week = week_start_for(user.timezone, now) if week is None else monday_of(week)
     repository = AllocationRepository(db)
     if minutes == 0:
         found = await accounts.existing_subject(db, user_id, subject)

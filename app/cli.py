@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, NoReturn, TypeVar
 
@@ -125,6 +126,58 @@ def health() -> None:
     raise typer.Exit(code)
 
 
+@cli.command("stop-stale")
+def stop_stale(
+    hours: Annotated[
+        float | None,
+        typer.Option(help="Stale after this many hours, e.g. 1.5 (default TIMETRACK_STALE_HOURS)."),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="List the sessions; change nothing.")
+    ] = False,
+) -> None:
+    """End sessions active longer than H hours (unconfirmed, for review); DM their owners."""
+    from app import stale
+    from app.clock import clock
+    from app.db import database
+    from app.durations import format_duration
+    from app.models import Session
+    from server.cron import notify
+
+    if hours is not None and not (math.isfinite(hours) and hours > 0):
+        fail("--hours must be a positive number of hours.", 2)
+    threshold = stale.stale_hours(hours)
+
+    async def main() -> tuple[list[Session], int, int]:
+        try:
+            if dry_run:
+                async with database.sessions() as db:
+                    return list(await stale.find(db, hours=threshold)), 0, 0
+            async with database.sessions() as db, db.begin():
+                swept = await stale.sweep(db, hours=threshold)
+            # After the commit, as the cron endpoint does: never announce a rolled-back stop.
+            delivered = await notify.notify_stopped(swept.stopped, hours=threshold)
+            return swept.stopped, swept.pruned_events, delivered
+        finally:
+            await database.dispose()
+
+    found, pruned, delivered = asyncio.run(main())
+    now = clock.now()
+    for session in found:
+        open_for = int(((session.ended_at or now) - session.started_at).total_seconds())
+        typer.echo(
+            f"session {session.id}: user {session.user_id}, {session.subject.name}, "
+            f"started {session.started_at:%Y-%m-%dT%H:%M:%SZ}, open {format_duration(open_for)}"
+        )
+    plural = "" if len(found) == 1 else "s"
+    if dry_run:
+        typer.echo(f"Would stop {len(found)} stale session{plural} (dry run: nothing changed).")
+        return
+    typer.echo(f"Stopped {len(found)} stale session{plural} (open more than {threshold:g} h).")
+    if pruned or delivered:
+        typer.echo(f"timetrack: {delivered} DMs sent; {pruned} old event records pruned.", err=True)
+
+
 @token_cli.command("create")
 def token_create(
     user: Annotated[str, typer.Option("--user", help="The Discord user id.")],
@@ -157,6 +210,34 @@ def login_link(user: Annotated[str, typer.Option("--user", help="The Discord use
     from app import accounts
 
     typer.echo(run_in_transaction(lambda db: accounts.create_login_link(db, user)))
+
+
+@discord_cli.command("commands")
+def discord_commands() -> None:
+    """Print the slash-command definitions: the JSON array that registration PUTs."""
+    from server.discord.commands import COMMANDS
+
+    typer.echo(json.dumps(COMMANDS, indent=2, ensure_ascii=False))
+
+
+@discord_cli.command("register")
+def discord_register(
+    guild: Annotated[
+        str | None, typer.Option("--guild", help="Register in one guild (instant) instead.")
+    ] = None,
+) -> None:
+    """Bulk-overwrite the application's global (or one guild's) slash commands."""
+    from server.discord.client import DiscordClient, DiscordError
+    from server.discord.commands import COMMANDS
+
+    client = DiscordClient.from_settings()
+    try:
+        registered = asyncio.run(client.register_commands(COMMANDS, guild))
+    except DiscordError as error:
+        fail(str(error))
+    where = f"guild {guild}" if guild else "globally"
+    names = ", ".join(f"/{command.get('name')}" for command in registered) or "none"
+    typer.echo(f"Registered {len(registered)} commands {where}: {names}.")
 
 
 @github_cli.command("link")

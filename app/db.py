@@ -102,6 +102,9 @@ def create_engine(url: str, **options: object) -> AsyncEngine:
         max_overflow=20,
         pool_timeout=5,
         pool_recycle=300,
+        # A database error's message would otherwise quote the statement's parameters
+        # (stored answers such as a sign-in link), and error handlers log that message.
+        hide_parameters=True,
         **options,
     )
 

@@ -7,6 +7,7 @@ target state already holds changes nothing and says so in `Outcome.notice`.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -44,6 +45,30 @@ class GithubIssue:
     repo: str
     number: int
     url: str
+
+
+# An issue's address as people paste it (a trailing `#issuecomment-…` is fine). Nine digits
+# at most keeps the number inside the integer column.
+_ISSUE_URL = re.compile(
+    r"https://(?:www\.)?github\.com/([A-Za-z0-9][A-Za-z0-9-]{0,38})/([A-Za-z0-9._-]{1,100})"
+    r"/issues/([0-9]{1,9})/?(?:[?#][^\s]*)?",
+    re.ASCII,
+)
+
+
+def github_issue_from_url(url: str) -> GithubIssue:
+    """The issue that `https://github.com/owner/repo/issues/12` points at, in canonical form."""
+    match = _ISSUE_URL.fullmatch(url.strip())
+    if match is None or int(match[3]) == 0:
+        raise InvalidInput(
+            "That is not a GitHub issue URL; it looks like https://github.com/owner/repo/issues/12."
+        )
+    owner, repo, number = match[1], match[2], int(match[3])
+    return GithubIssue(
+        repo=f"{owner}/{repo}",
+        number=number,
+        url=f"https://github.com/{owner}/{repo}/issues/{number}",
+    )
 
 
 def _clean_goal(goal: str | None) -> str | None:

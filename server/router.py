@@ -6,13 +6,31 @@ are created on first use, so a cold start answers a Discord PING without them.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
 import app as package
 from app import health
+from app.config import get_settings
 from app.db import database
-from server import errors
+from server import errors, security
+from server import logging as request_log
+from server.api.router import router as api_router
+from server.cron.router import router as cron_router
+from server.discord.router import router as discord_router
+from server.github.router import router as github_router
+from server.web.router import router as web_router
+
+
+@asynccontextmanager
+async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+    # In production (TIMETRACK_ENV=production, or on Vercel) refuse to start without
+    # TIMETRACK_SECRET_KEY and DATABASE_URL; the error names what is missing.
+    get_settings().check_production()
+    yield
 
 
 def create_app() -> FastAPI:
@@ -22,8 +40,16 @@ def create_app() -> FastAPI:
         docs_url="/docs",
         redoc_url=None,
         openapi_url="/openapi.json",
+        lifespan=lifespan,
     )
     errors.install(application)
+    application.include_router(cron_router)
+    application.include_router(discord_router)
+    application.include_router(github_router)
+    application.include_router(api_router)
+    application.include_router(web_router)
+    security.install(application)
+    request_log.install(application)  # added last, so outermost: it times everything
 
     @application.get("/api/health", tags=["operations"])
     async def get_health() -> JSONResponse:

@@ -50,3 +50,19 @@ class ProcessedEventRepository(Repository):
             .returning(ProcessedEvent.id)
         )
         return len((await self.db.execute(statement)).all())
+
+    async def get(self, row_id: int) -> ProcessedEvent | None:
+        return await self.db.get(ProcessedEvent, row_id)
+
+    async def forget_failed(self, kind: str, event_id: str) -> bool:
+        """Drop a record whose answer was a server-side failure, so a redelivery runs again."""
+        statement = (
+            delete(ProcessedEvent)
+            .where(
+                ProcessedEvent.kind == kind,
+                ProcessedEvent.event_id == event_id,
+                ProcessedEvent.status_code >= 500,
+            )
+            .returning(ProcessedEvent.id)
+        )
+        return (await self.db.execute(statement)).scalar_one_or_none() is not None

@@ -1,0 +1,181 @@
+"""A user's past and present sessions as lists: filtered pages, and the CSV export.
+
+Both read through `SessionRepository`'s filters; durations come from `app.timing`, the
+one definition every front door shares.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app import accounts
+from app.clock import clock
+from app.durations import format_duration
+from app.errors import InvalidInput
+from app.models import Session, SessionStatus
+from app.repositories.sessions import SessionFilter, SessionRepository
+from app.timing import session_times
+from app.weeks import zone
+
+MAX_PAGE_SIZE = 100
+
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
+
+# Far enough for any real history, near enough that local midnights never overflow datetime.
+EARLIEST_DAY = date(1970, 1, 1)
+LATEST_DAY = date(9000, 12, 31)
+
+CSV_COLUMNS = (
+    "id",
+    "subject",
+    "goal",
+    "status",
+    "source",
+    "started_at",
+    "ended_at",
+    "timezone",
+    "measured_seconds",
+    "paused_seconds",
+    "effective_seconds",
+    "effective_hours",
+    "effective",
+    "note",
+    "github_issue_url",
+    "stop_reason",
+)
+
+# A spreadsheet runs a cell that starts with one of these as a formula. Goals can come from
+# other people's GitHub issue titles, so text cells are defused with a leading apostrophe.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+@dataclass(frozen=True)
+class SessionPage:
+    sessions: Sequence[Session]
+    count: int
+
+
+@dataclass(frozen=True)
+class CsvExport:
+    filename: str
+    text: str
+
+
+async def page(
+    db: AsyncSession,
+    user_id: str,
+    *,
+    status: SessionStatus | None = None,
+    subject: str | None = None,
+    active: bool | None = None,
+    limit: int = 20,
+    offset: int = 0,
+) -> SessionPage:
+    """The user's sessions, newest first; `limit` is capped at MAX_PAGE_SIZE."""
+    if limit < 1 or offset < 0:
+        raise InvalidInput("limit must be at least 1 and offset at least 0.")
+    where = SessionFilter(status=status, subject=subject, active=active)
+    rows, count = await SessionRepository(db).page(
+        user_id, where, limit=min(limit, MAX_PAGE_SIZE), offset=offset
+    )
+    return SessionPage(sessions=rows, count=count)
+
+
+def parse_day(text: str | None, name: str) -> date | None:
+    """A `YYYY-MM-DD` query value; empty means no bound."""
+    cleaned = (text or "").strip()
+    if not cleaned:
+        return None
+    if _ISO_DATE.fullmatch(cleaned):
+        try:
+            return check_day(date.fromisoformat(cleaned), name)
+        except ValueError:
+            pass
+    raise InvalidInput(f"{name} must be a date written YYYY-MM-DD, e.g. 2026-11-16.")
+
+
+def check_day(day: date, name: str) -> date:
+    if not EARLIEST_DAY <= day <= LATEST_DAY:
+        raise InvalidInput(
+            f"{name} must be between {EARLIEST_DAY.isoformat()} and {LATEST_DAY.isoformat()}."
+        )
+    return day
+
+
+def _local_midnight(day: date, tz: ZoneInfo) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=tz).astimezone(UTC)
+
+
+async def export_csv(
+    db: AsyncSession, user_id: str, *, first_day: date | None = None, last_day: date | None = None
+) -> CsvExport:
+    """One row per session that started between the two days (inclusive, user's timezone)."""
+    for day, name in ((first_day, "from"), (last_day, "to")):
+        if day is not None:
+            check_day(day, name)
+    if first_day is not None and last_day is not None and last_day < first_day:
+        raise InvalidInput("The 'to' day is before the 'from' day.")
+    timezone = await accounts.timezone_of(db, user_id)
+    tz = zone(timezone)
+    where = SessionFilter(
+        started_from=None if first_day is None else _local_midnight(first_day, tz),
+        started_before=None
+        if last_day is None
+        else _local_midnight(last_day + timedelta(days=1), tz),
+    )
+    sessions = await SessionRepository(db).all_matching(user_id, where)
+    now = clock.now()
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for session in sessions:
+        writer.writerow(_csv_row(session, tz, timezone, now))
+    return CsvExport(filename=_filename(first_day, last_day), text=buffer.getvalue())
+
+
+def _csv_row(session: Session, tz: ZoneInfo, timezone: str, now: datetime) -> list[str | int]:
+    times = session_times(session, now)
+    return [
+        session.id,
+        _text(session.subject.name),
+        _text(session.goal),
+        str(session.status),
+        str(session.source),
+        _local(session.started_at, tz),
+        _local(session.ended_at, tz),
+        timezone,
+        times.measured,
+        times.paused,
+        times.effective,
+        f"{times.effective / 3600:.2f}",
+        format_duration(times.effective),
+        _text(session.note),
+        _text(session.github_issue_url),
+        "" if session.stop_reason is None else str(session.stop_reason),
+    ]
+
+
+def _local(instant: datetime | None, tz: ZoneInfo) -> str:
+    return "" if instant is None else instant.astimezone(tz).replace(microsecond=0).isoformat()
+
+
+def _text(value: str | None) -> str:
+    if not value:
+        return ""
+    return "'" + value if value.startswith(_FORMULA_STARTS) else value
+
+
+def _filename(first_day: date | None, last_day: date | None) -> str:
+    if first_day is None and last_day is None:
+        return "timetrack-sessions.csv"
+    start = first_day.isoformat() if first_day else "start"
+    end = last_day.isoformat() if last_day else "now"
+    return f"timetrack-sessions-{start}-to-{end}.csv"

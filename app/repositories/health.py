@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import case, func, select, true
+
+from app.models import ACTIVE_STATUSES, ProcessedEvent, Session
+from app.repositories.base import Repository
+
+
+@dataclass(frozen=True)
+class HealthCounts:
+    active_sessions: int
+    stale_sessions: int
+    deliveries: int
+    delivered_ok: int
+
+
+class HealthRepository(Repository):
+    async def counts(self, *, stale_before: datetime, kind: str, since: datetime) -> HealthCounts:
+        """Active and stale sessions, and recent deliveries of `kind`: one round trip.
+
+        The same statement is the check that the database answers at all.
+        """
+        active = Session.status.in_(ACTIVE_STATUSES)
+        sessions = (
+            select(
+                func.count().label("active"),
+                func.count().filter(Session.started_at < stale_before).label("stale"),
+            )
+            .where(active)
+            .subquery()
+        )
+        deliveries = (
+            select(
+                func.count().label("total"),
+                func.coalesce(func.sum(case((ProcessedEvent.succeeded, 1), else_=0)), 0).label(
+                    "ok"
+                ),
+            )
+            .where(ProcessedEvent.kind == kind, ProcessedEvent.created_at >= since)
+            .subquery()
+        )
+        # Each side is exactly one row; the join only puts them side by side.
+        both = sessions.join(deliveries, true())
+        statement = select(
+            sessions.c.active, sessions.c.stale, deliveries.c.total, deliveries.c.ok
+        ).select_from(both)
+        row = (await self.db.execute(statement)).one()
+        return HealthCounts(
+            active_sessions=int(row.active),
+            stale_sessions=int(row.stale),
+            deliveries=int(row.total),
+            delivered_ok=int(row.ok),
+        )

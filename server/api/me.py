@@ -1,0 +1,40 @@
+"""`/api/me` (who you are, your timezone) and `/api/subjects/`."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from app import accounts
+from server.api.params import CurrentCaller, Db
+from server.api.schemas import MeOut, MePatchIn, SubjectListOut, SubjectOut, error_responses
+
+router = APIRouter(prefix="/api", tags=["account"])
+
+# Enough for a datalist or a script; subject lists are short in practice.
+SUBJECT_LIST_LIMIT = 500
+
+
+@router.get("/me", response_model=MeOut, summary="You", responses=error_responses())
+async def get_me(caller: CurrentCaller) -> MeOut:
+    return MeOut.of(caller.user)
+
+
+@router.patch(
+    "/me", response_model=MeOut, summary="Change your timezone", responses=error_responses(422)
+)
+async def patch_me(body: MePatchIn, caller: CurrentCaller, db: Db) -> MeOut:
+    user = caller.user
+    if body.timezone is not None:
+        user = await accounts.set_timezone(db, caller.id, body.timezone)
+    return MeOut.of(user)
+
+
+@router.get(
+    "/subjects/",
+    response_model=SubjectListOut,
+    summary="Your subjects, the most recently tracked first",
+    responses=error_responses(),
+)
+async def list_subjects(caller: CurrentCaller, db: Db) -> SubjectListOut:
+    names = await accounts.subject_names(db, caller.id, limit=SUBJECT_LIST_LIMIT)
+    return SubjectListOut(results=[SubjectOut(name=name) for name in names])

@@ -1,0 +1,12 @@
+"""The REST API under `/api` (CONTRACT "REST"): tokens for scripts, the cookie for the page."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from server.api import allocations, me, timelogs
+
+router = APIRouter()
+router.include_router(me.router)
+router.include_router(timelogs.router)
+router.include_router(allocations.router)

@@ -1,0 +1,1 @@
+"""Scheduled work: the Vercel cron's endpoints and the DMs they send."""

@@ -1,0 +1,121 @@
+"""The slash commands, defined once: `timetrack discord register` PUTs exactly this list.
+
+Installable on guilds and on users; usable in guilds, in the bot's DMs and in private
+channels, so a user install works anywhere the person is.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.accounts import SUBJECT_MAX_LENGTH
+from app.allocation import MAX_HOURS
+from app.session import GOAL_MAX_LENGTH
+
+SUB_COMMAND = 1
+STRING = 3
+NUMBER = 10
+
+GUILD_INSTALL, USER_INSTALL = 0, 1
+GUILD, BOT_DM, PRIVATE_CHANNEL = 0, 1, 2
+
+
+def _subject(description: str) -> dict[str, Any]:
+    return {
+        "type": STRING,
+        "name": "subject",
+        "description": description,
+        "required": True,
+        "autocomplete": True,
+        "min_length": 1,
+        "max_length": SUBJECT_MAX_LENGTH,
+    }
+
+
+def _purpose(description: str) -> dict[str, Any]:
+    return {
+        "type": STRING,
+        "name": "purpose",
+        "description": description,
+        "required": False,
+        "max_length": GOAL_MAX_LENGTH,
+    }
+
+
+def _sub(name: str, description: str, *options: dict[str, Any]) -> dict[str, Any]:
+    sub: dict[str, Any] = {"type": SUB_COMMAND, "name": name, "description": description}
+    if options:
+        sub["options"] = list(options)
+    return sub
+
+
+def _command(name: str, description: str, *options: dict[str, Any]) -> dict[str, Any]:
+    command: dict[str, Any] = {
+        "name": name,
+        "type": 1,
+        "description": description,
+        "integration_types": [GUILD_INSTALL, USER_INSTALL],
+        "contexts": [GUILD, BOT_DM, PRIVATE_CHANNEL],
+    }
+    if options:
+        command["options"] = list(options)
+    return command
+
+
+COMMANDS: list[dict[str, Any]] = [
+    _command(
+        "session",
+        "Track a focus session",
+        _sub(
+            "in",
+            "Clock in: start tracking a subject",
+            _subject("What you are working on"),
+            _purpose("What you want to get done (optional)"),
+        ),
+        _sub("out", "Clock out of your current session", _purpose("What you got done (optional)")),
+        _sub("pause", "Pause your current session"),
+        _sub("resume", "Resume your paused session"),
+        _sub("status", "Show your current session"),
+    ),
+    _command(
+        "alloc",
+        "Plan your week",
+        _sub(
+            "set",
+            "Plan hours for a subject this week (0 removes it)",
+            _subject("The subject to plan"),
+            {
+                "type": NUMBER,
+                "name": "hours",
+                "description": f"Hours this week, 0 to {MAX_HOURS}",
+                "required": True,
+                "min_value": 0,
+                "max_value": MAX_HOURS,
+            },
+        ),
+        _sub("show", "Show this week's plan against what you tracked"),
+    ),
+    _command(
+        "settings",
+        "Your timetrack settings",
+        _sub(
+            "timezone",
+            "Set your timezone (weeks start on Monday there)",
+            {
+                "type": STRING,
+                "name": "zone",
+                "description": "An IANA timezone such as Australia/Sydney",
+                "required": True,
+                "autocomplete": True,
+                "max_length": 64,
+            },
+        ),
+    ),
+    _command("web", "Get a one-time sign-in link to your timetrack page"),
+    _command(
+        "github",
+        "Link your GitHub account so assigned issues start timers",
+        _sub("link", "Link your GitHub account"),
+        _sub("unlink", "Unlink your GitHub account"),
+    ),
+]

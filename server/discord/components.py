@@ -1,0 +1,173 @@
+"""Buttons and modal submissions: `custom_id` is `<action>:<ref>`, routed by action.
+
+`COMPONENT_HANDLERS` maps a button action to its handler, `MODAL_HANDLERS` a modal's.
+Another front door adds its own buttons by registering here (GitHub DM cards add
+`switch`); an action nobody registered answers "This button is no longer supported".
+Every handler runs inside the interaction's transaction and returns the callback body.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app import accounts
+from app import session as sessions
+from app.clock import clock
+from app.errors import Conflict
+from app.models import Session
+from server.discord import views
+from server.discord.payloads import ComponentInteraction, ModalInteraction
+
+ComponentHandler = Callable[[AsyncSession, ComponentInteraction, str], Awaitable[dict[str, Any]]]
+ModalHandler = Callable[[AsyncSession, ModalInteraction, str], Awaitable[dict[str, Any]]]
+
+NO_LONGER_SUPPORTED = "This button is no longer supported."
+STALE_CARD = "This card was out of date. Here is the session as it is now."
+
+
+class UnsupportedComponent(Exception):
+    """A custom_id this version cannot act on (unknown action, or a ref it can't read)."""
+
+
+def split_custom_id(custom_id: str) -> tuple[str, str]:
+    action, _, ref = custom_id.partition(":")
+    return action, ref
+
+
+def session_ref(ref: str) -> int:
+    if not ref.isascii() or not ref.isdigit() or len(ref) > 18:
+        raise UnsupportedComponent(ref)
+    return int(ref)
+
+
+def _card_answer(
+    interaction: ComponentInteraction | ModalInteraction, session: Session, notice: str | None
+) -> dict[str, Any]:
+    card = views.session_card(session, clock.now(), notice=notice)
+    # A modal opened from a card updates that card; one opened elsewhere posts a new one.
+    if isinstance(interaction, ModalInteraction) and interaction.message is None:
+        return views.reply(card)
+    return views.update(card)
+
+
+async def _stale_card_or_raise(
+    db: AsyncSession,
+    interaction: ComponentInteraction | ModalInteraction,
+    session_id: int,
+    action: str,
+    conflict: Conflict,
+) -> dict[str, Any]:
+    """A conflict on a button the card should no longer show means the card is stale: show
+    the session's true state with the reason. Otherwise the conflict is real: say it privately.
+    """
+    session = await sessions.get(db, interaction.user_id, session_id)
+    if action in views.actions_for(session.status):
+        raise conflict
+    return _card_answer(interaction, session, conflict.detail)
+
+
+SessionAction = Callable[..., Awaitable[sessions.Outcome]]
+
+# Button action -> the domain function of app.session it calls (looked up at each call).
+_SESSION_ACTIONS: dict[str, str] = {
+    "pause": "pause",
+    "resume": "resume",
+    "out": "clock_out",
+    "confirm": "confirm",
+    "reopen": "reopen",
+}
+
+
+def _session_button(action: str) -> ComponentHandler:
+    function_name = _SESSION_ACTIONS[action]
+
+    async def handle(
+        db: AsyncSession, interaction: ComponentInteraction, ref: str
+    ) -> dict[str, Any]:
+        session_id = session_ref(ref)
+        run: SessionAction = getattr(sessions, function_name)
+        # Lock first: two clicks serialise here, and the lock outlives the savepoint below.
+        await accounts.ensure_user(db, interaction.user_id, interaction.username)
+        try:
+            async with db.begin_nested():
+                outcome = await run(
+                    db, interaction.user_id, session_id, username=interaction.username
+                )
+        except Conflict as conflict:
+            return await _stale_card_or_raise(db, interaction, session_id, action, conflict)
+        return _card_answer(interaction, outcome.session, outcome.notice)
+
+    handle.__name__ = f"{action}_button"
+    return handle
+
+
+async def open_adjust_time(
+    db: AsyncSession, interaction: ComponentInteraction, ref: str
+) -> dict[str, Any]:
+    session = await sessions.get(db, interaction.user_id, session_ref(ref))
+    if "adjust_time" not in views.actions_for(session.status):
+        return _card_answer(interaction, session, STALE_CARD)
+    return views.adjust_time_modal(session, clock.now())
+
+
+async def open_edit_purpose(
+    db: AsyncSession, interaction: ComponentInteraction, ref: str
+) -> dict[str, Any]:
+    session = await sessions.get(db, interaction.user_id, session_ref(ref))
+    if "edit_purpose" not in views.actions_for(session.status):
+        return _card_answer(interaction, session, STALE_CARD)
+    return views.edit_purpose_modal(session)
+
+
+async def submit_adjust_time(
+    db: AsyncSession, interaction: ModalInteraction, ref: str
+) -> dict[str, Any]:
+    session_id = session_ref(ref)
+    value = interaction.data.values().get("duration", "")
+    await accounts.ensure_user(db, interaction.user_id, interaction.username)
+    try:
+        async with db.begin_nested():
+            outcome = await sessions.adjust_time(
+                db, interaction.user_id, session_id, value, username=interaction.username
+            )
+    except Conflict as conflict:
+        return await _stale_card_or_raise(db, interaction, session_id, "adjust_time", conflict)
+    return _card_answer(interaction, outcome.session, outcome.notice)
+
+
+async def submit_edit_purpose(
+    db: AsyncSession, interaction: ModalInteraction, ref: str
+) -> dict[str, Any]:
+    session_id = session_ref(ref)
+    purpose = interaction.data.values().get("purpose", "")
+    outcome = await sessions.edit_purpose(
+        db, interaction.user_id, session_id, purpose, username=interaction.username
+    )
+    return _card_answer(interaction, outcome.session, outcome.notice)
+
+
+COMPONENT_HANDLERS: dict[str, ComponentHandler] = {
+    **{action: _session_button(action) for action in _SESSION_ACTIONS},
+    "adjust_time": open_adjust_time,
+    "edit_purpose": open_edit_purpose,
+}
+
+# Actions whose answer is a modal: Discord allows no deferral before a modal.
+MODAL_OPENERS: set[str] = {"adjust_time", "edit_purpose"}
+
+MODAL_HANDLERS: dict[str, ModalHandler] = {
+    "adjust_time": submit_adjust_time,
+    "edit_purpose": submit_edit_purpose,
+}
+
+
+def register_component(
+    action: str, handler: ComponentHandler, *, opens_modal: bool = False
+) -> None:
+    """Route buttons whose custom_id starts with `<action>:` to `handler`."""
+    COMPONENT_HANDLERS[action] = handler
+    if opens_modal:
+        MODAL_OPENERS.add(action)

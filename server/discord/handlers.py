@@ -1,0 +1,188 @@
+"""Slash commands: each handler turns one command into a domain call and a reply.
+
+Session cards are posted to the channel; everything about the caller alone (errors,
+plans, settings, links) is ephemeral. `COMMANDS_BY_PATH` also says which answers are
+private, so a deferred answer can be private from the start.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app import accounts, allocation
+from app import session as sessions
+from app.clock import clock
+from app.config import get_settings
+from app.durations import format_duration
+from app.errors import InvalidInput
+from app.models import Session, SessionSource
+from server.discord import views
+from server.discord.payloads import CommandInteraction, OptionValue
+
+NOTHING_TRACKED = "You are not tracking anything right now. Start with `/session in`."
+GITHUB_NOT_CONFIGURED = "GitHub linking is not configured on this server."
+
+CommandHandler = Callable[[AsyncSession, CommandInteraction], Awaitable[dict[str, Any]]]
+
+
+@dataclass(frozen=True)
+class Command:
+    run: CommandHandler
+    private: bool
+
+
+def _text(options: dict[str, OptionValue], name: str) -> str | None:
+    value = options.get(name)
+    return None if value is None else str(value)
+
+
+async def _locked_current(db: AsyncSession, interaction: CommandInteraction) -> Session | None:
+    # Lock before reading, so the session we act on is the one still current when we act.
+    await accounts.ensure_user(db, interaction.user_id, interaction.username)
+    return await sessions.current(db, interaction.user_id)
+
+
+def _card(session: Session, notice: str | None = None) -> dict[str, Any]:
+    return views.reply(views.session_card(session, clock.now(), notice=notice))
+
+
+async def session_in(db: AsyncSession, interaction: CommandInteraction) -> dict[str, Any]:
+    options = interaction.options()
+    session = await sessions.clock_in(
+        db,
+        interaction.user_id,
+        _text(options, "subject") or "",
+        _text(options, "purpose"),
+        source=SessionSource.DISCORD,
+        username=interaction.username,
+    )
+    return _card(session)
+
+
+async def session_out(db: AsyncSession, interaction: CommandInteraction) -> dict[str, Any]:
+    active = await _locked_current(db, interaction)
+    if active is None:
+        return views.reply(views.notice_message(NOTHING_TRACKED))
+    outcome = await sessions.clock_out(
+        db,
+        interaction.user_id,
+        active.id,
+        _text(interaction.options(), "purpose"),
+        username=interaction.username,
+    )
+    return _card(outcome.session, outcome.notice)
+
+
+async def session_pause(db: AsyncSession, interaction: CommandInteraction) -> dict[str, Any]:
+    active = await _locked_current(db, interaction)
+    if active is None:
+        return views.reply(views.notice_message(NOTHING_TRACKED))
+    outcome = await sessions.pause(
+        db, interaction.user_id, active.id, username=interaction.username
+    )
+    return _card(outcome.session, outcome.notice)
+
+
+async def session_resume(db: AsyncSession, interaction: CommandInteraction) -> dict[str, Any]:
+    active = await _locked_current(db, interaction)
+    if active is None:
+        return views.reply(views.notice_message(NOTHING_TRACKED))
+    outcome = await sessions.resume(
+        db, interaction.user_id, active.id, username=interaction.username
+    )
+    return _card(outcome.session, outcome.notice)
+
+
+async def session_status(db: AsyncSession, interaction: CommandInteraction) -> dict[str, Any]:
+    active = await sessions.current(db, interaction.user_id)
+    if active is None:
+        return views.reply(views.notice_message(NOTHING_TRACKED))
+    return _card(active)
+
+
+def _hours(options: dict[str, OptionValue]) -> float:
+    value = options.get("hours")
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InvalidInput("Give the hours as a number between 0 and 168.")
+    return float(value)
+
+
+async def alloc_set(db: AsyncSession, interaction: CommandInteraction) -> dict[str, Any]:
+    options = interaction.options()
+    subject = _text(options, "subject") or ""
+    hours = _hours(options)
+    report = await allocation.set_allocation(
+        db, interaction.user_id, subject, hours, username=interaction.username
+    )
+    typed = accounts.normalise_subject(subject)
+    # Show the subject as first spelled, which the report carries.
+    name = next((row.subject for row in report.rows if row.subject.lower() == typed.lower()), typed)
+    message = views.week_report_message(report)
+    if hours:
+        planned = format_duration(round(hours * 3600))
+        message["content"] = f"Planned {planned} for **{views.escape(name)}** this week."
+    else:
+        message["content"] = f"Removed **{views.escape(name)}** from this week's plan."
+    return views.reply(message)
+
+
+async def alloc_show(db: AsyncSession, interaction: CommandInteraction) -> dict[str, Any]:
+    report = await allocation.week_report(db, interaction.user_id)
+    return views.reply(views.week_report_message(report))
+
+
+async def settings_timezone(db: AsyncSession, interaction: CommandInteraction) -> dict[str, Any]:
+    zone = _text(interaction.options(), "zone") or ""
+    user = await accounts.set_timezone(db, interaction.user_id, zone)
+    return views.reply(
+        views.notice_message(
+            f"Your timezone is now **{user.timezone}**. Your weeks start on Monday there."
+        )
+    )
+
+
+async def web(db: AsyncSession, interaction: CommandInteraction) -> dict[str, Any]:
+    url = await accounts.create_login_link(db, interaction.user_id, interaction.username)
+    return views.reply(views.login_link_message(url))
+
+
+def github_link_reply(user_id: str) -> dict[str, Any]:
+    """The answer to `/github link` (the GitHub front door owns what it offers)."""
+    settings = get_settings()
+    if not settings.github_client_id or settings.github_client_secret is None:
+        return views.reply(views.notice_message(GITHUB_NOT_CONFIGURED))
+    from server.github.oauth import discord_link_message  # the OAuth flow lives there
+
+    return views.reply(discord_link_message(user_id))
+
+
+async def github_link(db: AsyncSession, interaction: CommandInteraction) -> dict[str, Any]:
+    return github_link_reply(interaction.user_id)
+
+
+async def github_unlink(db: AsyncSession, interaction: CommandInteraction) -> dict[str, Any]:
+    user = await accounts.ensure_user(db, interaction.user_id, interaction.username)
+    login = user.github_login
+    if login is None:
+        return views.reply(views.notice_message("No GitHub account is linked to you."))
+    await accounts.unlink_github(db, interaction.user_id)
+    return views.reply(views.notice_message(f"Unlinked GitHub account **{views.escape(login)}**."))
+
+
+COMMANDS_BY_PATH: dict[tuple[str, ...], Command] = {
+    ("session", "in"): Command(session_in, private=False),
+    ("session", "out"): Command(session_out, private=False),
+    ("session", "pause"): Command(session_pause, private=False),
+    ("session", "resume"): Command(session_resume, private=False),
+    ("session", "status"): Command(session_status, private=False),
+    ("alloc", "set"): Command(alloc_set, private=True),
+    ("alloc", "show"): Command(alloc_show, private=True),
+    ("settings", "timezone"): Command(settings_timezone, private=True),
+    ("web",): Command(web, private=True),
+    ("github", "link"): Command(github_link, private=True),
+    ("github", "unlink"): Command(github_unlink, private=True),
+}

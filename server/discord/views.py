@@ -1,0 +1,305 @@
+"""Domain objects -> Discord messages: the session card, the week report, notices, modals.
+
+Every builder returns a message payload (content, embeds, components, allowed_mentions);
+`reply`, `update`, `modal` and `choices` wrap one into an interaction callback body.
+Lines are kept short so cards read well on a phone.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+
+from app.allocation import WeekReport, remaining_seconds
+from app.durations import format_duration
+from app.models import Session, SessionStatus, StopReason
+from app.repositories.allocations import WeekRow
+from app.session import GOAL_MAX_LENGTH
+from app.timing import session_times
+
+EPHEMERAL = 64
+
+# Interaction callback types (Discord "Interaction Response Type").
+PONG = 1
+CHANNEL_MESSAGE = 4
+DEFERRED_CHANNEL_MESSAGE = 5
+DEFERRED_UPDATE_MESSAGE = 6
+UPDATE_MESSAGE = 7
+AUTOCOMPLETE_RESULT = 8
+MODAL = 9
+
+# Component types and styles.
+ACTION_ROW = 1
+BUTTON = 2
+TEXT_INPUT = 4
+LABEL = 18
+PRIMARY, SECONDARY, SUCCESS, DANGER, LINK = 1, 2, 3, 4, 5
+SHORT, PARAGRAPH = 1, 2
+
+# Never ping anyone because of what a user typed as a subject or purpose.
+NO_MENTIONS: dict[str, Any] = {"parse": []}
+
+STATUS_LABELS = {
+    SessionStatus.RUNNING: "🟢 Running",
+    SessionStatus.PAUSED: "⏸️ Paused",
+    SessionStatus.ENDED_UNCONFIRMED: "🏁 Clocked out · please review",
+    SessionStatus.ENDED_CONFIRMED: "✅ Confirmed",
+}
+STATUS_COLOURS = {
+    SessionStatus.RUNNING: 0x2ECC71,
+    SessionStatus.PAUSED: 0xF1C40F,
+    SessionStatus.ENDED_UNCONFIRMED: 0x3498DB,
+    SessionStatus.ENDED_CONFIRMED: 0x95A5A6,
+}
+STOP_REASONS = {
+    StopReason.STALE: "stopped automatically: it ran too long",
+    StopReason.ISSUE_CLOSED: "stopped because the issue was closed",
+    StopReason.UNASSIGNED: "stopped because you were unassigned",
+    StopReason.PROJECT_DONE: "stopped because the item moved to Done",
+}
+
+# (action, label, style) per state, as DESIGN's table of buttons.
+BUTTONS: dict[SessionStatus, tuple[tuple[str, str, int], ...]] = {
+    SessionStatus.RUNNING: (
+        ("pause", "Pause", SECONDARY),
+        ("out", "Clock out", DANGER),
+        ("edit_purpose", "Edit purpose", SECONDARY),
+    ),
+    SessionStatus.PAUSED: (
+        ("resume", "Resume", SUCCESS),
+        ("out", "Clock out", DANGER),
+        ("edit_purpose", "Edit purpose", SECONDARY),
+    ),
+    SessionStatus.ENDED_UNCONFIRMED: (
+        ("confirm", "✅ Confirm", SUCCESS),
+        ("reopen", "↩️ Reopen", SECONDARY),
+        ("adjust_time", "✏️ Adjust time", PRIMARY),
+        ("edit_purpose", "✏️ Edit purpose", SECONDARY),
+    ),
+    SessionStatus.ENDED_CONFIRMED: (),
+}
+
+BAR_CELLS = 10
+EMBED_DESCRIPTION_LIMIT = 4096
+CONTENT_LIMIT = 2000
+
+# Discord unescapes any backslashed punctuation, so escaping more than needed is harmless;
+# `<` keeps `<@id>` and `<t:..>` typed by a user from rendering as mentions or times.
+_MARKDOWN = re.compile(r"([\\*_~`|>#\[\]()<-])")
+
+
+def escape(text: str) -> str:
+    """User text shown literally: no accidental bold, links, headings or spoilers."""
+    return _MARKDOWN.sub(r"\\\1", text)
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def custom_id(action: str, ref: int | str) -> str:
+    return f"{action}:{ref}"
+
+
+def button(label: str, action: str, ref: int | str, style: int = SECONDARY) -> dict[str, Any]:
+    return {"type": BUTTON, "style": style, "label": label, "custom_id": custom_id(action, ref)}
+
+
+def link_button(label: str, url: str) -> dict[str, Any]:
+    return {"type": BUTTON, "style": LINK, "label": label, "url": url}
+
+
+def action_row(*buttons: dict[str, Any]) -> dict[str, Any]:
+    return {"type": ACTION_ROW, "components": list(buttons)}
+
+
+def actions_for(status: SessionStatus) -> tuple[str, ...]:
+    """The button actions a card in this state offers."""
+    return tuple(action for action, _, _ in BUTTONS[SessionStatus(status)])
+
+
+def _timestamp(at: datetime, style: str) -> str:
+    return f"<t:{int(at.timestamp())}:{style}>"
+
+
+def _card_lines(session: Session, now: datetime) -> list[str]:
+    status = SessionStatus(session.status)
+    times = session_times(session, now)
+    lines = [f"**{STATUS_LABELS[status]}**"]
+    if session.goal:
+        lines.append(f"🎯 {escape(session.goal)}")
+    if session.github_issue_url and session.github_repo and session.github_issue_number:
+        where = escape(f"{session.github_repo}#{session.github_issue_number}")
+        lines.append(f"🔗 [{where}]({session.github_issue_url})")
+    lines.append(
+        f"Started {_timestamp(session.started_at, 't')} ({_timestamp(session.started_at, 'R')})"
+    )
+    if status in (SessionStatus.RUNNING, SessionStatus.PAUSED):
+        lines.append(f"Worked so far: **{format_duration(times.effective)}**")
+        if times.paused:
+            lines.append(f"Paused: {format_duration(times.paused)}")
+        return lines
+    if session.ended_at is not None:
+        lines.append(f"Ended {_timestamp(session.ended_at, 't')}")
+    if session.stop_reason is not None and session.stop_reason in STOP_REASONS:
+        lines.append(f"_{STOP_REASONS[StopReason(session.stop_reason)]}_")
+    lines.append(f"Measured: {format_duration(times.measured)}")
+    lines.append(f"Paused: {format_duration(times.paused)}")
+    adjusted = " (adjusted)" if session.effective_override_seconds is not None else ""
+    lines.append(f"Effective: **{format_duration(times.effective)}**{adjusted}")
+    return lines
+
+
+def session_card(session: Session, now: datetime, *, notice: str | None = None) -> dict[str, Any]:
+    """The session card: a live status while active, the summary to review once ended."""
+    status = SessionStatus(session.status)
+    embed = {
+        "title": _clip(session.subject.name, 256),
+        "description": _clip("\n".join(_card_lines(session, now)), EMBED_DESCRIPTION_LIMIT),
+        "color": STATUS_COLOURS[status],
+        "footer": {"text": f"Session {session.id}"},
+    }
+    buttons = [button(label, action, session.id, style) for action, label, style in BUTTONS[status]]
+    return {
+        # Always set, so an update clears the notice a previous click left behind.
+        "content": _clip(notice, CONTENT_LIMIT) if notice else "",
+        "embeds": [embed],
+        "components": [action_row(*buttons)] if buttons else [],
+        "allowed_mentions": NO_MENTIONS,
+    }
+
+
+def notice_message(text: str) -> dict[str, Any]:
+    """A private note to the person who acted."""
+    return {
+        "content": _clip(text, CONTENT_LIMIT),
+        "flags": EPHEMERAL,
+        "allowed_mentions": NO_MENTIONS,
+    }
+
+
+def error_message(text: str) -> dict[str, Any]:
+    """A private explanation of why nothing happened."""
+    return notice_message(f"⚠️ {text}")
+
+
+def progress_bar(done: int, planned: int, cells: int = BAR_CELLS) -> str:
+    if planned <= 0:
+        return "░" * cells
+    filled = min(cells, cells * max(done, 0) // planned)  # floor: never shows more than done
+    return "▓" * filled + "░" * (cells - filled)
+
+
+def _week_row_lines(row: WeekRow) -> list[str]:
+    name = f"**{escape(row.subject)}**"
+    tracked = format_duration(row.tracked_seconds)
+    if row.unplanned:
+        return [f"{name} · unplanned", f"{tracked} tracked"]
+    planned = format_duration(row.allocated_seconds)
+    left = remaining_seconds(row)
+    over = row.tracked_seconds - row.allocated_seconds
+    tail = f"{format_duration(left)} left" if left else "done ✅"
+    if over > 0:
+        tail = f"{format_duration(over)} over"
+    bar = progress_bar(row.tracked_seconds, row.allocated_seconds)
+    return [name, f"`{bar}` {tracked} / {planned} · {tail}"]
+
+
+def week_report_message(report: WeekReport) -> dict[str, Any]:
+    """This week's plan against what was tracked, one short block per subject (ephemeral)."""
+    blocks = ["\n".join(_week_row_lines(row)) for row in report.rows]
+    if not blocks:
+        blocks = ["Nothing planned or tracked yet this week.\nPlan with `/alloc set`."]
+    total_planned = report.total_allocated_seconds
+    total_tracked = report.total_tracked_seconds
+    totals = f"**Total** {format_duration(total_tracked)} / {format_duration(total_planned)}"
+    planned_left = sum(remaining_seconds(row) for row in report.rows if not row.unplanned)
+    if planned_left:
+        totals += f" · {format_duration(planned_left)} left"
+    description = "\n\n".join(blocks)
+    room = EMBED_DESCRIPTION_LIMIT - len(totals) - 4
+    if len(description) > room:
+        description = description[: room - 1].rsplit("\n\n", 1)[0] + "\n\n…"
+    embed = {
+        "title": f"Week of {report.week_start:%a %d %b %Y}",
+        "description": f"{description}\n\n{totals}",
+        "color": 0x5865F2,
+        "footer": {"text": f"Weeks start on Monday in {report.timezone}"},
+    }
+    return {"content": "", "embeds": [embed], "flags": EPHEMERAL, "allowed_mentions": NO_MENTIONS}
+
+
+def login_link_message(url: str) -> dict[str, Any]:
+    message = notice_message(
+        "Here is your one-time sign-in link to the timetrack page. "
+        f"It works once, for 10 minutes:\n{url}"
+    )
+    message["components"] = [action_row(link_button("Open timetrack", url))]
+    return message
+
+
+# Interaction callback bodies.
+
+
+def reply(message: dict[str, Any]) -> dict[str, Any]:
+    return {"type": CHANNEL_MESSAGE, "data": message}
+
+
+def update(message: dict[str, Any]) -> dict[str, Any]:
+    return {"type": UPDATE_MESSAGE, "data": message}
+
+
+def choices(names: list[str]) -> dict[str, Any]:
+    options = [{"name": _clip(name, 100), "value": name} for name in names[:25] if name]
+    return {"type": AUTOCOMPLETE_RESULT, "data": {"choices": options}}
+
+
+def _text_input_modal(
+    custom: str, title: str, label: str, field: dict[str, Any], description: str | None = None
+) -> dict[str, Any]:
+    wrapper: dict[str, Any] = {"type": LABEL, "label": label, "component": field}
+    if description:
+        wrapper["description"] = description
+    return {"type": MODAL, "data": {"custom_id": custom, "title": title, "components": [wrapper]}}
+
+
+def adjust_time_modal(session: Session, now: datetime) -> dict[str, Any]:
+    current = format_duration(session_times(session, now).effective)
+    field = {
+        "type": TEXT_INPUT,
+        "custom_id": "duration",
+        "style": SHORT,
+        "required": True,
+        "min_length": 1,
+        "max_length": 32,
+        "placeholder": "1h 20m",
+        "value": current,
+    }
+    return _text_input_modal(
+        custom_id("adjust_time", session.id),
+        "Adjust effective time",
+        "Effective duration",
+        field,
+        "For example 1h 20m, 80m, 1:20 or 4800s",
+    )
+
+
+def edit_purpose_modal(session: Session) -> dict[str, Any]:
+    field: dict[str, Any] = {
+        "type": TEXT_INPUT,
+        "custom_id": "purpose",
+        "style": PARAGRAPH,
+        "required": False,
+        "max_length": GOAL_MAX_LENGTH,
+        "placeholder": "What is this session for?",
+    }
+    if session.goal:
+        field["value"] = session.goal
+    return _text_input_modal(
+        custom_id("edit_purpose", session.id),
+        "Edit purpose",
+        "Purpose",
+        field,
+        "Leave empty to clear it",
+    )

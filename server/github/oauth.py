@@ -1,0 +1,262 @@
+"""Linking a GitHub login, verified by GitHub's OAuth web flow.
+
+GET /github/link starts the flow for the signed-in page user, or for the Discord user
+named by a short-lived signed token (what `/github link` in Discord hands out, because a
+Discord user may have no page cookie). GET /github/callback checks the state, trades the
+code for a token, asks GitHub who that is, and records the login with
+`accounts.link_github`. The token is used once and never stored; no scope is requested,
+because reading the login needs none.
+
+Why the Discord token in the URL is safe: it is signed with the server's key, names one
+Discord user, lives 10 minutes, and is shown only in an ephemeral reply to that user. It
+can only start a flow; the login linked is whoever then signs in to GitHub and approves.
+The `state` sent to GitHub is signed too, expires, names the user, and carries a nonce
+that must match a cookie set in the browser that started the flow, so someone else's
+half-finished flow (a forged callback) cannot link their GitHub account to a victim.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import secrets
+from html import escape
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+import httpx
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy.ext.asyncio import AsyncSession
+
+import app as package
+from app import accounts
+from app.config import Settings, get_settings
+from app.errors import Conflict
+from server.dependencies import get_db, page_user, read_page_session
+from server.discord import views
+
+logger = logging.getLogger(__name__)
+
+router = APIRouter(tags=["github"], include_in_schema=False)
+
+LINK_START_SALT = "timetrack.github-link-start"
+STATE_SALT = "timetrack.github-oauth-state"
+LIFETIME_SECONDS = 600
+NONCE_COOKIE = "timetrack_github_oauth"
+TIMEOUT = httpx.Timeout(8.0, connect=3.0)
+
+
+class OauthFailed(Exception):
+    """GitHub did not complete the exchange; the message is one sentence for the page."""
+
+
+def _serializer(salt: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(get_settings().signing_key(), salt=salt)
+
+
+def is_configured(settings: Settings | None = None) -> bool:
+    settings = settings or get_settings()
+    return bool(settings.github_client_id) and settings.github_client_secret is not None
+
+
+def link_start_url(user_id: str) -> str:
+    """A 10-minute URL that starts linking GitHub for this Discord user (see module doc)."""
+    token = _serializer(LINK_START_SALT).dumps(user_id)
+    return f"{get_settings().base_url}/github/link?{urlencode({'token': token})}"
+
+
+def discord_link_message(user_id: str) -> dict[str, Any]:
+    """The ephemeral answer to `/github link`: a button that starts the OAuth flow."""
+    message = views.notice_message(
+        "Link your GitHub account: open the button below and approve timetrack on GitHub. "
+        "Then issues assigned to you start timers. The link works for 10 minutes."
+    )
+    message["components"] = [
+        views.action_row(views.link_button("Link GitHub", link_start_url(user_id)))
+    ]
+    return message
+
+
+def _page(title: str, text: str, status_code: int = 200) -> HTMLResponse:
+    body = (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{escape(title)} · timetrack</title>"
+        "<style>body{font:16px/1.5 system-ui,sans-serif;max-width:36rem;margin:3rem auto;"
+        "padding:0 1rem}</style></head><body>"
+        f"<h1>{escape(title)}</h1><p>{escape(text)}</p>"
+        '<p><a href="/">Back to timetrack</a></p></body></html>'
+    )
+    return HTMLResponse(body, status_code=status_code)
+
+
+def _not_configured() -> HTMLResponse:
+    return _page(
+        "GitHub linking is not configured",
+        "This server has no GitHub OAuth app (GITHUB_CLIENT_ID and GITHUB_CLIENT_SECRET). "
+        "Ask its operator to link your login with `timetrack github link`.",
+        503,
+    )
+
+
+def _start_failed(text: str, status_code: int = 400) -> HTMLResponse:
+    return _page("GitHub was not linked", text, status_code)
+
+
+async def _starting_user(db: AsyncSession, request: Request, token: str | None) -> str | None:
+    if token is not None:
+        try:
+            user_id = _serializer(LINK_START_SALT).loads(token, max_age=LIFETIME_SECONDS)
+        except BadSignature:
+            return None
+        return user_id if isinstance(user_id, str) and user_id else None
+    session = read_page_session(request)
+    if session is None:
+        return None
+    user = await page_user(db, session)
+    return user.id if user is not None else None
+
+
+@router.get("/github/link")
+async def start_link(
+    request: Request,
+    db: Annotated[AsyncSession, Depends(get_db, scope="function")],
+    token: str | None = None,
+) -> Response:
+    settings = get_settings()
+    if not is_configured(settings):
+        return _not_configured()
+    user_id = await _starting_user(db, request, token)
+    if user_id is None:
+        if token is not None:
+            return _start_failed(
+                "This link has expired or is not valid. Run /github link in Discord again."
+            )
+        return _start_failed(
+            "Sign in first: open a sign-in link from /web in Discord, or run /github link there.",
+            401,
+        )
+    nonce = secrets.token_urlsafe(16)
+    state = _serializer(STATE_SALT).dumps({"u": user_id, "n": nonce})
+    query = urlencode(
+        {
+            "client_id": settings.github_client_id,
+            "redirect_uri": f"{settings.base_url}/github/callback",
+            "state": state,
+            "allow_signup": "false",
+        }
+    )
+    response = RedirectResponse(
+        f"{settings.github_oauth_base}/login/oauth/authorize?{query}", status_code=303
+    )
+    response.set_cookie(
+        NONCE_COOKIE,
+        nonce,
+        max_age=LIFETIME_SECONDS,
+        path="/github",
+        httponly=True,
+        samesite="lax",
+        secure=settings.secure_cookies,
+    )
+    return response
+
+
+def _state_user(request: Request, state: str) -> str:
+    """The user the flow was started for; OauthFailed when the state can't be trusted."""
+    try:
+        claims = _serializer(STATE_SALT).loads(state, max_age=LIFETIME_SECONDS)
+    except SignatureExpired:
+        raise OauthFailed("That took more than 10 minutes. Start linking again.") from None
+    except BadSignature:
+        raise OauthFailed("The sign-in could not be verified. Start linking again.") from None
+    user_id = claims.get("u") if isinstance(claims, dict) else None
+    nonce = claims.get("n") if isinstance(claims, dict) else None
+    cookie = request.cookies.get(NONCE_COOKIE, "")
+    if not isinstance(user_id, str) or not isinstance(nonce, str):
+        raise OauthFailed("The sign-in could not be verified. Start linking again.")
+    if not hmac.compare_digest(nonce.encode(), cookie.encode()):
+        raise OauthFailed(
+            "This sign-in was started in another browser. Start linking again in this one."
+        )
+    return user_id
+
+
+async def _github_login(settings: Settings, code: str) -> str:
+    """Trade the code for a token, then ask GitHub whose token it is."""
+    assert settings.github_client_secret is not None
+    headers = {"Accept": "application/json", "User-Agent": f"timetrack/{package.__version__}"}
+    try:
+        async with httpx.AsyncClient(timeout=TIMEOUT) as http:
+            exchanged = await http.post(
+                f"{settings.github_oauth_base}/login/oauth/access_token",
+                data={
+                    "client_id": settings.github_client_id,
+                    "client_secret": settings.github_client_secret.get_secret_value(),
+                    "code": code,
+                    "redirect_uri": f"{settings.base_url}/github/callback",
+                },
+                headers=headers,
+            )
+            grant = exchanged.json() if exchanged.is_success else {}
+            token = grant.get("access_token") if isinstance(grant, dict) else None
+            if not isinstance(token, str) or not token:
+                reason = grant.get("error_description") if isinstance(grant, dict) else None
+                logger.warning("github oauth: code exchange refused (%s)", exchanged.status_code)
+                raise OauthFailed(
+                    f"GitHub refused the sign-in{f' ({reason})' if reason else ''}. "
+                    "Start linking again."
+                )
+            who = await http.get(
+                f"{settings.github_api_base}/user",
+                headers=headers
+                | {"Authorization": f"Bearer {token}", "Accept": "application/vnd.github+json"},
+            )
+            profile = who.json() if who.is_success else {}
+    except (httpx.HTTPError, ValueError):
+        raise OauthFailed("GitHub could not be reached. Try again in a minute.") from None
+    login = profile.get("login") if isinstance(profile, dict) else None
+    if not isinstance(login, str) or not login:
+        raise OauthFailed("GitHub did not say who you are. Start linking again.")
+    return login
+
+
+@router.get("/github/callback")
+async def finish_link(
+    request: Request,
+    db: Annotated[AsyncSession, Depends(get_db, scope="function")],
+    code: str | None = None,
+    state: str | None = None,
+    error: str | None = None,
+) -> Response:
+    settings = get_settings()
+    if not is_configured(settings):
+        return _not_configured()
+    if error is not None:
+        return _start_failed("GitHub linking was cancelled on GitHub. Nothing changed.")
+    if not code or not state:
+        return _start_failed("The answer from GitHub was incomplete. Start linking again.")
+    try:
+        user_id = _state_user(request, state)
+    except OauthFailed as failure:
+        return _start_failed(str(failure))
+    try:
+        login = await _github_login(settings, code)
+    except OauthFailed as failure:
+        return _start_failed(str(failure), 502)
+    try:
+        await accounts.link_github(db, user_id, login)
+    except Conflict as conflict:
+        await db.rollback()
+        return _page(
+            "GitHub was not linked",
+            f"{conflict.detail} That account has to run /github unlink first.",
+            409,
+        )
+    response = _page(
+        "GitHub linked",
+        f"Your GitHub account {login} is linked. Issues assigned to it now start your timer.",
+    )
+    response.delete_cookie(NONCE_COOKIE, path="/github")
+    return response

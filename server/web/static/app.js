@@ -1,0 +1,373 @@
+// The page's behaviour: the live timer, the review of a clocked-out session, this week's
+// plan and recent sessions, all through the REST API. The server decides; this module shows
+// what it answered, and shows its `detail` when it says no.
+
+import { api, ApiError } from "./api.js";
+import { formatDuration, setBadge } from "./format.js";
+import { renderRecent } from "./sessions.js";
+import { LiveTimer } from "./timer.js";
+import { renderWeek } from "./week.js";
+
+const $ = (id) => document.getElementById(id);
+
+const state = {
+  current: null,
+  reviewing: null,
+  recent: [],
+  timeZone: document.querySelector('meta[name="timetrack-timezone"]')?.content || undefined,
+  lastSync: 0,
+  busy: false,
+};
+
+// --- Notices -----------------------------------------------------------------------------
+
+function showError(detail) {
+  $("status").textContent = "";
+  $("error").textContent = detail;
+}
+
+function showStatus(message) {
+  $("error").textContent = "";
+  $("status").textContent = message;
+}
+
+function describe(error) {
+  if (error instanceof ApiError) return error.detail;
+  return "Something went wrong on this page. Reload and try again.";
+}
+
+// Actions run one after another, in the order they were asked for, so a refresh started by
+// one can never overwrite what a later one showed. A second click on a control whose action
+// is still queued or in flight is ignored rather than sent twice. Buttons stay enabled so
+// keyboard focus never falls back to the page.
+let queue = Promise.resolve();
+const pending = new Set();
+
+function act(key, work) {
+  if (pending.has(key)) return queue;
+  pending.add(key);
+  queue = queue.then(async () => {
+    document.body.setAttribute("aria-busy", "true");
+    try {
+      await work();
+    } catch (error) {
+      showError(describe(error));
+      // A conflict means the page's picture is stale (another tab, Discord, GitHub).
+      if (error instanceof ApiError && (error.status === 409 || error.status === 404)) {
+        await refresh().catch(() => {});
+      }
+    } finally {
+      pending.delete(key);
+      document.body.removeAttribute("aria-busy");
+    }
+  });
+  return queue;
+}
+
+// --- Timer -------------------------------------------------------------------------------
+
+const timer = new LiveTimer((text, session) => {
+  $("clock").textContent = text;
+  document.title = session ? `${text} · ${session.subject} · timetrack` : "timetrack";
+});
+
+function describeSession(target, session) {
+  const subject = document.createElement("span");
+  subject.className = "subject";
+  subject.textContent = session.subject;
+  target.replaceChildren(subject);
+  if (session.goal) target.append(` — ${session.goal}`);
+  if (session.github_issue_url) {
+    const link = document.createElement("a");
+    link.href = session.github_issue_url;
+    link.textContent = `${session.github_repo}#${session.github_issue_number}`;
+    link.rel = "noopener noreferrer";
+    target.append(" · ", link);
+  }
+}
+
+function renderTimer() {
+  const session = state.current;
+  timer.show(session);
+  setBadge($("timer-state"), session?.status);
+  $("timer-what").hidden = !session;
+  if (session) describeSession($("timer-what"), session);
+  $("active-controls").hidden = !session;
+  $("pause-button").hidden = session?.status !== "RUNNING";
+  $("resume-button").hidden = session?.status !== "PAUSED";
+  $("start-form").hidden = Boolean(session);
+}
+
+// --- Review ------------------------------------------------------------------------------
+
+let reviewedId = null;
+
+function renderReview() {
+  const session = state.reviewing;
+  $("review").hidden = !session;
+  if (!session) {
+    reviewedId = null;
+    return;
+  }
+  setBadge($("review-state"), session.status);
+  describeSession($("review-what"), session);
+  $("review-measured").textContent = formatDuration(session.measured_seconds);
+  $("review-paused").textContent = formatDuration(session.paused_seconds);
+  $("review-effective").textContent = formatDuration(session.effective_seconds);
+  const unconfirmed = session.status === "ENDED_UNCONFIRMED";
+  $("confirm-button").hidden = !unconfirmed;
+  $("reopen-button").hidden = !unconfirmed;
+  if (reviewedId !== session.id) {
+    // Only when another session comes up, so a refresh never wipes what is being typed.
+    $("purpose-input").value = session.goal ?? "";
+    $("adjust-input").value = "";
+    reviewedId = session.id;
+  }
+}
+
+function review(session) {
+  state.reviewing = session;
+  renderReview();
+  $("review-title").focus();
+}
+
+// --- Loading -----------------------------------------------------------------------------
+
+async function loadCurrent() {
+  state.current = await api.get("/api/timelogs/current/");
+  renderTimer();
+}
+
+async function loadRecent() {
+  const page = await api.get("/api/timelogs/?limit=10");
+  state.recent = page.results;
+  renderRecent(
+    { list: $("recent-list"), empty: $("recent-empty") },
+    state.recent,
+    state.timeZone,
+    {
+      onConfirm: (session) => act(`confirm-${session.id}`, () => confirmFromList(session)),
+      onReview: (session) => act(`review-${session.id}`, async () => review(session)),
+    },
+  );
+}
+
+function showWeek(report) {
+  renderWeek(
+    {
+      range: $("week-range"),
+      totals: $("week-totals"),
+      rows: $("week-rows"),
+      empty: $("week-empty"),
+    },
+    report,
+    (subject, hours) => act(`plan-${subject}`, () => saveAllocation(subject, hours)),
+  );
+}
+
+async function loadWeek() {
+  showWeek(await api.get("/api/allocations/"));
+}
+
+async function loadSubjects() {
+  const { results } = await api.get("/api/subjects/");
+  $("subject-options").replaceChildren(
+    ...results.map(({ name }) => {
+      const option = document.createElement("option");
+      option.value = name;
+      return option;
+    }),
+  );
+}
+
+function syncReviewWithRecent() {
+  const latest = state.recent[0];
+  if (state.reviewing) {
+    const fresh = state.recent.find((session) => session.id === state.reviewing.id);
+    if (fresh) state.reviewing = fresh;
+    if (state.reviewing.status === "RUNNING" || state.reviewing.status === "PAUSED") {
+      state.reviewing = null;
+    }
+  } else if (!state.current && latest?.status === "ENDED_UNCONFIRMED") {
+    state.reviewing = latest;
+  }
+  renderReview();
+}
+
+async function refresh() {
+  await Promise.all([loadCurrent(), loadRecent(), loadWeek(), loadSubjects()]);
+  syncReviewWithRecent();
+  state.lastSync = Date.now();
+}
+
+async function refreshSide() {
+  await Promise.all([loadRecent(), loadWeek(), loadSubjects()]);
+  syncReviewWithRecent();
+}
+
+// --- Actions -----------------------------------------------------------------------------
+
+const timelog = (session, action) => `/api/timelogs/${session.id}/${action}/`;
+
+async function start(event) {
+  event.preventDefault();
+  const subject = $("subject-input").value.trim();
+  const goal = $("goal-input").value.trim();
+  const issue = $("issue-input").value.trim();
+  const body = { subject };
+  if (goal) body.goal = goal;
+  if (issue) body.github_issue_url = issue;
+  state.current = await api.post("/api/timelogs/start/", body);
+  renderTimer();
+  $("goal-input").value = "";
+  $("issue-input").value = "";
+  showStatus(`Started ${state.current.subject}.`);
+  $("pause-button").focus();
+  await refreshSide();
+}
+
+async function pause() {
+  state.current = await api.post(timelog(state.current, "pause"));
+  renderTimer();
+  showStatus("Paused. Resume when you are back.");
+  $("resume-button").focus();
+}
+
+async function resume() {
+  state.current = await api.post(timelog(state.current, "resume"));
+  renderTimer();
+  showStatus("Resumed.");
+  $("pause-button").focus();
+}
+
+async function stop() {
+  const ended = await api.post(timelog(state.current, "stop"));
+  state.current = null;
+  renderTimer();
+  review(ended);
+  showStatus(`Clocked out after ${formatDuration(ended.effective_seconds)}. Review it below.`);
+  await refreshSide();
+}
+
+async function confirm() {
+  state.reviewing = await api.post(timelog(state.reviewing, "confirm"));
+  renderReview();
+  showStatus(`Confirmed ${formatDuration(state.reviewing.effective_seconds)}.`);
+  await refreshSide();
+}
+
+async function confirmFromList(session) {
+  const confirmed = await api.post(timelog(session, "confirm"));
+  if (state.reviewing?.id === confirmed.id) state.reviewing = confirmed;
+  showStatus(`Confirmed ${confirmed.subject}: ${formatDuration(confirmed.effective_seconds)}.`);
+  await refreshSide();
+}
+
+async function reopen() {
+  state.current = await api.post(timelog(state.reviewing, "reopen"));
+  state.reviewing = null;
+  renderReview();
+  renderTimer();
+  showStatus("Reopened. The time since you clocked out counts as paused.");
+  $("pause-button").focus();
+  await refreshSide();
+}
+
+async function adjust(event) {
+  event.preventDefault();
+  const value = $("adjust-input").value.trim();
+  state.reviewing = await api.patch(`/api/timelogs/${state.reviewing.id}/`, {
+    effective_duration: value,
+  });
+  renderReview();
+  $("adjust-input").value = "";
+  showStatus(`Effective time set to ${formatDuration(state.reviewing.effective_seconds)}.`);
+  await refreshSide();
+}
+
+async function editPurpose(event) {
+  event.preventDefault();
+  const goal = $("purpose-input").value.trim();
+  state.reviewing = await api.patch(`/api/timelogs/${state.reviewing.id}/`, { goal });
+  renderReview();
+  showStatus(goal ? "Purpose saved." : "Purpose cleared.");
+  await refreshSide();
+}
+
+async function saveAllocation(subject, hoursText) {
+  const text = String(hoursText).trim();
+  if (!text) {
+    showError("Enter the hours to plan (0 removes the subject from the plan).");
+    return;
+  }
+  const hours = Number(text);
+  const report = await api.put(`/api/allocations/${encodeURIComponent(subject)}`, { hours });
+  showWeek(report);
+  showStatus(
+    hours === 0
+      ? `Removed ${subject} from this week's plan.`
+      : `Planned ${formatDuration(Math.round(hours * 3600))} for ${subject} this week.`,
+  );
+}
+
+async function addAllocation(event) {
+  event.preventDefault();
+  const subject = $("allocation-subject").value.trim();
+  if (!subject) {
+    showError("Name the subject to plan.");
+    return;
+  }
+  await saveAllocation(subject, $("allocation-hours").value);
+  if (!$("error").textContent) {
+    $("allocation-subject").value = "";
+    $("allocation-hours").value = "";
+  }
+}
+
+async function saveTimezone(event) {
+  event.preventDefault();
+  const me = await api.patch("/api/me", { timezone: $("timezone-input").value.trim() });
+  state.timeZone = me.timezone;
+  $("timezone-input").value = me.timezone;
+  showStatus(`Timezone set to ${me.timezone}. Weeks now start on Monday there.`);
+  await refreshSide();
+}
+
+// --- Wiring ------------------------------------------------------------------------------
+
+function on(id, type, handler) {
+  $(id).addEventListener(type, (event) => {
+    if (type === "submit") event.preventDefault();
+    act(id, () => handler(event));
+  });
+}
+
+on("start-form", "submit", start);
+on("pause-button", "click", pause);
+on("resume-button", "click", resume);
+on("stop-button", "click", stop);
+on("confirm-button", "click", confirm);
+on("reopen-button", "click", reopen);
+on("adjust-form", "submit", adjust);
+on("purpose-form", "submit", editPurpose);
+on("allocation-form", "submit", addAllocation);
+on("timezone-form", "submit", saveTimezone);
+$("close-review-button").addEventListener("click", () => {
+  state.reviewing = null;
+  renderReview();
+  $("timer-title").focus();
+});
+
+// Back from another tab or app: the session may have changed elsewhere, and timers in
+// hidden tabs are throttled, so fetch the truth again.
+function resync() {
+  if (document.visibilityState !== "visible" || Date.now() - state.lastSync < 2000) return;
+  act("resync", refresh);
+}
+
+document.addEventListener("visibilitychange", resync);
+window.addEventListener("focus", resync);
+setInterval(resync, 60_000);
+
+$("timer-title").tabIndex = -1;
+act("resync", refresh);
