@@ -107,8 +107,7 @@ def db_url() -> None:
 def health() -> None:
     """Print the /api/health JSON, computed locally; exit 1 when the database is down."""
     from app import health as health_report
-    from app.db import database
-    from server.errors import is_database_outage
+    from app.db import database, is_database_outage
 
     async def main() -> tuple[dict[str, Any], int]:
         try:
@@ -266,8 +265,8 @@ def github_unlink(
 def main() -> None:
     from alembic.util.exc import CommandError
 
+    from app.db import is_database_outage
     from app.errors import TimetrackError
-    from server.errors import is_database_outage
 
     try:
         cli()

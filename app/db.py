@@ -17,6 +17,8 @@ from pathlib import Path
 
 import psycopg
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -107,6 +109,21 @@ def create_engine(url: str, **options: object) -> AsyncEngine:
         hide_parameters=True,
         **options,
     )
+
+
+DATABASE_ERRORS: tuple[type[BaseException], ...] = (
+    OperationalError,
+    InterfaceError,
+    PoolTimeout,
+    ConnectionError,
+    TimeoutError,
+)
+
+
+def is_database_outage(error: BaseException) -> bool:
+    if isinstance(error, DATABASE_ERRORS):
+        return True
+    return isinstance(error, DBAPIError) and error.connection_invalidated
 
 
 class Database:

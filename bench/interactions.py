@@ -75,7 +75,13 @@ def _base(kind: int, user_id: str) -> dict[str, Any]:
 
 
 def ping() -> dict[str, Any]:
-    return {"id": snowflake(), "application_id": APPLICATION_ID, "type": 1, "token": "t", "version": 1}
+    return {
+        "id": snowflake(),
+        "application_id": APPLICATION_ID,
+        "type": 1,
+        "token": "t",
+        "version": 1,
+    }
 
 
 def command(path: str, user_id: str, **values: Any) -> dict[str, Any]:

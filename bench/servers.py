@@ -43,20 +43,23 @@ class Served:
         times = self._ps.cpu_times()
         return float(times.user + times.system)
 
-    def database_cpu_seconds(self) -> float:
-        """CPU time of the PostgreSQL backends serving this server's database."""
+    def database_cpu(self) -> dict[int, float]:
+        """CPU time so far of each PostgreSQL backend serving this server's database, by pid.
+
+        Backends come and go with the pool, so callers subtract snapshots pid by pid.
+        """
+        found: dict[int, float] = {}
         if self.database_name is None:
-            return 0.0
-        total = 0.0
-        for process in psutil.process_iter(["name", "cmdline"]):
+            return found
+        for process in psutil.process_iter(["cmdline"]):
             try:
                 cmdline = " ".join(process.info["cmdline"] or [])
                 if cmdline.startswith("postgres:") and f" {self.database_name} " in cmdline:
                     times = process.cpu_times()
-                    total += times.user + times.system
+                    found[process.pid] = times.user + times.system
             except (psutil.NoSuchProcess, psutil.AccessDenied):
                 continue
-        return total
+        return found
 
     def log_tail(self, lines: int = 20) -> str:
         try:

@@ -15,6 +15,7 @@ import asyncio
 import os
 import statistics
 import time
+from typing import Any
 
 import psycopg
 from sqlalchemy import text
@@ -86,7 +87,7 @@ async def _time_reports(runs: int) -> tuple[list[float], int]:
     return timings, rows
 
 
-async def _run(url: str, sessions: int, runs: int) -> None:
+async def _run(url: str, sessions: int, runs: int) -> dict[str, Any]:
     database.configure(url)
     try:
         started = time.perf_counter()
@@ -102,9 +103,17 @@ async def _run(url: str, sessions: int, runs: int) -> None:
         f"median {statistics.median(milliseconds):.2f} ms, p95 {p95:.2f} ms, "
         f"max {milliseconds[-1]:.2f} ms over {len(milliseconds)} runs"
     )
+    return {
+        "sessions": sessions,
+        "subjects": rows,
+        "runs": len(milliseconds),
+        "median_ms": round(statistics.median(milliseconds), 3),
+        "p95_ms": round(p95, 3),
+        "max_ms": round(milliseconds[-1], 3),
+    }
 
 
-def main(argv: list[str] | None = None) -> None:
+def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--sessions", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=50)
@@ -119,7 +128,7 @@ def main(argv: list[str] | None = None) -> None:
     url = ensure_database(server_url, name)
     try:
         migrate.upgrade(url)
-        asyncio.run(_run(url, args.sessions, args.runs))
+        return asyncio.run(_run(url, args.sessions, args.runs))
     finally:
         maintenance = make_url(url).set(database="postgres").render_as_string(hide_password=False)
         _server_command(maintenance, drop)

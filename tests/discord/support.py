@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import os
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -22,6 +21,8 @@ from jsonschema import Draft202012Validator
 from nacl.signing import SigningKey
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
+
+from tests.shared_fixtures import DISCORD_SPEC
 
 SPEC_FILE = "discord/openapi.json"
 SPEC_URI = "urn:discord:openapi"
@@ -50,19 +51,7 @@ def snowflake() -> str:
 
 
 def _spec_path() -> Path:
-    """Discord's spec from the shared fixtures: $TIMETRACK_FIXTURES, a copy in the repository,
-    or the `shared/` folder beside the repository."""
-    here = Path(__file__).resolve()
-    candidates = [
-        Path(os.environ.get("TIMETRACK_FIXTURES", "/nonexistent")),
-        here.parents[1] / "fixtures",
-        here.parents[3] / "shared" / "fixtures",
-        Path("/work/shared/fixtures"),
-    ]
-    for folder in candidates:
-        if (folder / SPEC_FILE).is_file():
-            return folder / SPEC_FILE
-    raise FileNotFoundError(f"{SPEC_FILE} not found; set TIMETRACK_FIXTURES to the fixtures folder")
+    return DISCORD_SPEC
 
 
 @lru_cache(maxsize=1)

@@ -12,7 +12,6 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -29,6 +28,7 @@ from app.config import get_settings
 from app.models import SessionSource
 from app.session import GithubIssue
 from server.discord import deferral, views
+from tests.shared_fixtures import GITHUB_FIXTURES
 
 SECRET = "webhook-secret-for-tests"
 DISCORD_API = "https://discord.test/api/v10"
@@ -36,21 +36,7 @@ GITHUB_API = "https://api.github.test"
 GITHUB_WEB = "https://github.test"
 
 
-def _fixtures_dir() -> Path:
-    """$TIMETRACK_FIXTURES, a copy beside the tests, or the shared folder of the project."""
-    here = Path(__file__).resolve()
-    for folder in (
-        Path(os.environ.get("TIMETRACK_FIXTURES", "/nonexistent")),
-        here.parents[1] / "fixtures",
-        here.parents[3] / "shared" / "fixtures",
-        Path("/work/shared/fixtures"),
-    ):
-        if (folder / "github").is_dir():
-            return folder / "github"
-    return Path("/work/shared/fixtures/github")
-
-
-FIXTURES = _fixtures_dir()
+FIXTURES = GITHUB_FIXTURES
 WEBHOOK = "/api/github/webhook"
 
 _ids = itertools.count(1)

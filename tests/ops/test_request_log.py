@@ -9,7 +9,6 @@ import logging
 import re
 import time
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -27,6 +26,7 @@ from app.config import get_settings
 from server.logging import UNMATCHED, hash_user, route_template
 from server.router import app
 from tests.ops.conftest import CRON_SECRET, hours_ago, session_started_at
+from tests.shared_fixtures import GITHUB_FIXTURES
 
 BASE_URL = "https://tt.example"
 SECRET_KEY = "signing-key-for-the-log-tests-0123456789"
@@ -36,7 +36,7 @@ DISCORD_API = "https://discord.test/api/v10"
 DISCORD_KEY = SigningKey(b"\x07" * 32)
 APPLICATION_ID = "1100000000000000009"
 USER = "1400000000000000077"
-FIXTURES = Path("/work/shared/fixtures/github")
+FIXTURES = GITHUB_FIXTURES
 
 
 @pytest.fixture
