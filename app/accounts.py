@@ -19,6 +19,7 @@ from app.models import ApiToken, Subject, User
 from app.repositories.credentials import ApiTokenRepository, LoginLinkRepository
 from app.repositories.subjects import SubjectRepository
 from app.repositories.users import UserRepository
+from app.text import storable
 
 LOGIN_LINK_LIFETIME = timedelta(minutes=10)
 SUBJECT_MAX_LENGTH = 64
@@ -98,7 +99,7 @@ def _zone_set() -> frozenset[str]:
 
 
 def normalise_subject(name: str) -> str:
-    name = " ".join(name.split())
+    name = " ".join(storable(name, "subject name").split())
     if not name:
         raise InvalidInput("A subject needs a name.")
     if len(name) > SUBJECT_MAX_LENGTH:

@@ -21,6 +21,7 @@ from app.durations import MAX_DURATION_SECONDS, format_duration, parse_duration
 from app.errors import Conflict, InvalidInput, NotFound, NotOwner
 from app.models import ACTIVE_STATUSES, Session, SessionSource, SessionStatus, StopReason
 from app.repositories.sessions import SessionRepository
+from app.text import storable
 
 GOAL_MAX_LENGTH = 200
 NOTE_MAX_LENGTH = 2000
@@ -72,7 +73,7 @@ def github_issue_from_url(url: str) -> GithubIssue:
 
 
 def _clean_goal(goal: str | None) -> str | None:
-    goal = " ".join((goal or "").split())
+    goal = " ".join(storable(goal or "", "purpose").split())
     if len(goal) > GOAL_MAX_LENGTH:
         raise InvalidInput(f"A purpose is at most {GOAL_MAX_LENGTH} characters.")
     return goal or None
@@ -302,7 +303,7 @@ async def edit_purpose(
 
 
 async def edit_note(db: AsyncSession, user_id: str, session_id: int, note: str | None) -> Outcome:
-    note = (note or "").strip() or None
+    note = storable(note or "", "note").strip() or None
     if note is not None and len(note) > NOTE_MAX_LENGTH:
         raise InvalidInput(f"A note is at most {NOTE_MAX_LENGTH} characters.")
     session = await _owned(db, user_id, session_id, None)

@@ -13,7 +13,6 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app import accounts
 from app import session as sessions
 from app.clock import clock
 from app.errors import Conflict
@@ -89,13 +88,10 @@ def _session_button(action: str) -> ComponentHandler:
     ) -> dict[str, Any]:
         session_id = session_ref(ref)
         run: SessionAction = getattr(sessions, function_name)
-        # Lock first: two clicks serialise here, and the lock outlives the savepoint below.
-        await accounts.ensure_user(db, interaction.user_id, interaction.username)
+        # The domain call locks the user's row first (two clicks serialise there) and raises
+        # Conflict before writing anything, so no savepoint is needed to re-read the card.
         try:
-            async with db.begin_nested():
-                outcome = await run(
-                    db, interaction.user_id, session_id, username=interaction.username
-                )
+            outcome = await run(db, interaction.user_id, session_id, username=interaction.username)
         except Conflict as conflict:
             return await _stale_card_or_raise(db, interaction, session_id, action, conflict)
         return _card_answer(interaction, outcome.session, outcome.notice)
@@ -127,12 +123,10 @@ async def submit_adjust_time(
 ) -> dict[str, Any]:
     session_id = session_ref(ref)
     value = interaction.data.values().get("duration", "")
-    await accounts.ensure_user(db, interaction.user_id, interaction.username)
-    try:
-        async with db.begin_nested():
-            outcome = await sessions.adjust_time(
-                db, interaction.user_id, session_id, value, username=interaction.username
-            )
+    try:  # as for the buttons: locked by the domain call, Conflict before any write
+        outcome = await sessions.adjust_time(
+            db, interaction.user_id, session_id, value, username=interaction.username
+        )
     except Conflict as conflict:
         return await _stale_card_or_raise(db, interaction, session_id, "adjust_time", conflict)
     return _card_answer(interaction, outcome.session, outcome.notice)

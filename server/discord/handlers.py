@@ -18,7 +18,7 @@ from app import session as sessions
 from app.clock import clock
 from app.config import get_settings
 from app.durations import format_duration
-from app.errors import InvalidInput
+from app.errors import Conflict, InvalidInput
 from app.models import Session, SessionSource
 from server.discord import views
 from server.discord.payloads import CommandInteraction, OptionValue
@@ -64,17 +64,17 @@ async def session_in(db: AsyncSession, interaction: CommandInteraction) -> dict[
 
 
 async def session_out(db: AsyncSession, interaction: CommandInteraction) -> dict[str, Any]:
-    active = await _locked_current(db, interaction)
-    if active is None:
+    # One lock, one read, one write: clock_out_active finds the active session under the lock.
+    try:
+        ended = await sessions.clock_out_active(
+            db,
+            interaction.user_id,
+            _text(interaction.options(), "purpose"),
+            username=interaction.username,
+        )
+    except Conflict:  # nothing is active
         return views.reply(views.notice_message(NOTHING_TRACKED))
-    outcome = await sessions.clock_out(
-        db,
-        interaction.user_id,
-        active.id,
-        _text(interaction.options(), "purpose"),
-        username=interaction.username,
-    )
-    return _card(outcome.session, outcome.notice)
+    return _card(ended)
 
 
 async def session_pause(db: AsyncSession, interaction: CommandInteraction) -> dict[str, Any]:

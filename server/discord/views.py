@@ -18,6 +18,7 @@ from app.repositories.allocations import WeekRow
 from app.session import GOAL_MAX_LENGTH
 from app.timing import session_times
 
+SUPPRESS_EMBEDS = 4
 EPHEMERAL = 64
 
 # Interaction callback types (Discord "Interaction Response Type").
@@ -236,6 +237,8 @@ def login_link_message(url: str) -> dict[str, Any]:
         f"It works once, for 10 minutes:\n{url}"
     )
     message["components"] = [action_row(link_button("Open timetrack", url))]
+    # No link preview: a crawler fetching the URL for one must not spend the link.
+    message["flags"] = EPHEMERAL | SUPPRESS_EMBEDS
     return message
 
 

@@ -304,3 +304,17 @@ async def test_unlink_github_frees_the_login(db: AsyncSession) -> None:
 async def test_link_github_needs_a_login(db: AsyncSession, login: str) -> None:
     with pytest.raises(InvalidInput):
         await accounts.link_github(db, fresh_user_id(), login)
+
+
+@pytest.mark.parametrize("bad", ["a\x00b", "bad \ud800 text"])
+async def test_text_postgres_cannot_store_is_the_users_mistake(db: AsyncSession, bad: str) -> None:
+    user = fresh_user_id()
+    with pytest.raises(InvalidInput):
+        await accounts.find_or_create_subject(db, user, bad)
+    with pytest.raises(InvalidInput):
+        await sessions.clock_in(db, user, "Maths", bad, source=SessionSource.API)
+    started = await sessions.clock_in(db, user, "Maths", source=SessionSource.API)
+    with pytest.raises(InvalidInput):
+        await sessions.edit_note(db, user, started.id, bad)
+    with pytest.raises(InvalidInput):
+        await sessions.edit_purpose(db, user, started.id, bad)
