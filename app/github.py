@@ -164,18 +164,23 @@ def _unlinked(logins: Iterable[str]) -> str:
     return f"GitHub user {names} is not linked to a timetrack account; nothing changed."
 
 
+async def start_on_issue(db: AsyncSession, user_id: str, issue: IssueRef) -> Session:
+    """Clock in on the issue: the repository is the subject, `#N title` the goal."""
+    return await sessions.clock_in(
+        db,
+        user_id,
+        issue.subject,
+        issue.goal,
+        source=SessionSource.GITHUB,
+        issue=issue.as_github_issue(),
+    )
+
+
 async def _start_for(db: AsyncSession, user_id: str, issue: IssueRef) -> UserOutcome:
     login = (await accounts.ensure_user(db, user_id)).github_login or ""
     active = await sessions.current(db, user_id)
     if active is None:
-        started = await sessions.clock_in(
-            db,
-            user_id,
-            issue.subject,
-            issue.goal,
-            source=SessionSource.GITHUB,
-            issue=issue.as_github_issue(),
-        )
+        started = await start_on_issue(db, user_id, issue)
         return UserOutcome(
             login,
             Status.STARTED,

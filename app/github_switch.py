@@ -20,8 +20,8 @@ from app import accounts, events
 from app import session as sessions
 from app.clock import clock
 from app.errors import Forbidden, NotFound
-from app.github import IssueRef, Status
-from app.models import Session, SessionSource, SessionStatus, StopReason
+from app.github import IssueRef, Status, start_on_issue
+from app.models import Session, SessionStatus, StopReason
 from app.repositories.events import ProcessedEventRepository
 
 # A Switch button older than this no longer starts anything: the assignment it offered is
@@ -98,12 +98,5 @@ async def switch_to_offer(db: AsyncSession, user_id: str, offer_ref: int) -> Swi
     stopped = None
     if active is not None:
         stopped = await sessions.end_locked(db, active, StopReason.USER)
-    started = await sessions.clock_in(
-        db,
-        user_id,
-        issue.subject,
-        issue.goal,
-        source=SessionSource.GITHUB,
-        issue=issue.as_github_issue(),
-    )
+    started = await start_on_issue(db, user_id, issue)
     return Switched(started, stopped, Status.STARTED, issue)

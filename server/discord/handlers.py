@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -22,6 +22,13 @@ from app.errors import Conflict, InvalidInput
 from app.models import Session, SessionSource
 from server.discord import views
 from server.discord.payloads import CommandInteraction, OptionValue
+
+
+class SessionAction(Protocol):
+    def __call__(
+        self, db: AsyncSession, user_id: str, session_id: int, *, username: str | None = None
+    ) -> Awaitable[sessions.Outcome]: ...
+
 
 NOTHING_TRACKED = "You are not tracking anything right now. Start with `/session in`."
 GITHUB_NOT_CONFIGURED = "GitHub linking is not configured on this server."
@@ -77,24 +84,22 @@ async def session_out(db: AsyncSession, interaction: CommandInteraction) -> dict
     return _card(ended)
 
 
-async def session_pause(db: AsyncSession, interaction: CommandInteraction) -> dict[str, Any]:
+async def _on_current(
+    db: AsyncSession, interaction: CommandInteraction, action: SessionAction
+) -> dict[str, Any]:
     active = await _locked_current(db, interaction)
     if active is None:
         return views.reply(views.notice_message(NOTHING_TRACKED))
-    outcome = await sessions.pause(
-        db, interaction.user_id, active.id, username=interaction.username
-    )
+    outcome = await action(db, interaction.user_id, active.id, username=interaction.username)
     return _card(outcome.session, outcome.notice)
+
+
+async def session_pause(db: AsyncSession, interaction: CommandInteraction) -> dict[str, Any]:
+    return await _on_current(db, interaction, sessions.pause)
 
 
 async def session_resume(db: AsyncSession, interaction: CommandInteraction) -> dict[str, Any]:
-    active = await _locked_current(db, interaction)
-    if active is None:
-        return views.reply(views.notice_message(NOTHING_TRACKED))
-    outcome = await sessions.resume(
-        db, interaction.user_id, active.id, username=interaction.username
-    )
-    return _card(outcome.session, outcome.notice)
+    return await _on_current(db, interaction, sessions.resume)
 
 
 async def session_status(db: AsyncSession, interaction: CommandInteraction) -> dict[str, Any]:
