@@ -15,7 +15,6 @@ from contextlib import contextmanager, suppress
 from functools import lru_cache
 from pathlib import Path
 
-import psycopg
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -61,6 +60,11 @@ def _data_dir_lock(data_dir: Path) -> Iterator[None]:
 
 def ensure_database(server_url: str, name: str) -> str:
     """Create database `name` on the server if it is missing; return its URL."""
+    # Deferred: only the embedded server and the tools need it here, and a cold start that
+    # answers a Discord PING should not pay for importing the driver (the engine imports it
+    # when it first connects).
+    import psycopg
+
     with psycopg.connect(libpq_url(server_url), autocommit=True) as conn:
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
         if exists is None:
@@ -100,8 +104,12 @@ def create_engine(url: str, **options: object) -> AsyncEngine:
         url,
         # Poolers such as PgBouncer (and Neon's) cannot hold prepared statements.
         connect_args={"prepare_threshold": None, "connect_timeout": 5},
+        # A fixed set of connections, kept open. The event loop, not the database, limits a
+        # process, so more connections add nothing; and "overflow" connections are closed as
+        # soon as they are returned, so under sustained load they were reopened all the time
+        # (about 80 new connections a second at 32 concurrent requests: see docs/performance.md).
         pool_size=10,
-        max_overflow=20,
+        max_overflow=0,
         pool_timeout=5,
         pool_recycle=300,
         # A database error's message would otherwise quote the statement's parameters

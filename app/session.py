@@ -157,7 +157,24 @@ async def clock_in(
 async def pause(
     db: AsyncSession, user_id: str, session_id: int, *, username: str | None = None
 ) -> Outcome:
-    session = await _owned(db, user_id, session_id, username)
+    return await _pause(db, await _owned(db, user_id, session_id, username))
+
+
+async def pause_active(
+    db: AsyncSession, user_id: str, *, username: str | None = None
+) -> Outcome | None:
+    """Pause whatever the user is tracking (`/session pause`); None when nothing is."""
+    session = await _locked_active(db, user_id, username)
+    return None if session is None else await _pause(db, session)
+
+
+async def _locked_active(db: AsyncSession, user_id: str, username: str | None) -> Session | None:
+    # Lock before reading, so the session acted on is the one still active when we act.
+    await accounts.ensure_user(db, user_id, username)
+    return await SessionRepository(db).active_for(user_id)
+
+
+async def _pause(db: AsyncSession, session: Session) -> Outcome:
     if session.status == SessionStatus.PAUSED:
         return Outcome(session, "Already paused.")
     if session.status != SessionStatus.RUNNING:
@@ -179,7 +196,18 @@ def _accrued_pause(session: Session) -> int:
 async def resume(
     db: AsyncSession, user_id: str, session_id: int, *, username: str | None = None
 ) -> Outcome:
-    session = await _owned(db, user_id, session_id, username)
+    return await _resume(db, await _owned(db, user_id, session_id, username))
+
+
+async def resume_active(
+    db: AsyncSession, user_id: str, *, username: str | None = None
+) -> Outcome | None:
+    """Resume whatever the user is tracking (`/session resume`); None when nothing is."""
+    session = await _locked_active(db, user_id, username)
+    return None if session is None else await _resume(db, session)
+
+
+async def _resume(db: AsyncSession, session: Session) -> Outcome:
     if session.status == SessionStatus.RUNNING:
         return Outcome(session, "Already running.")
     if session.status != SessionStatus.PAUSED:

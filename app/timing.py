@@ -43,8 +43,9 @@ def _seconds_sql(later: Any, earlier: Any) -> ColumnElement[int]:
     return func.greatest(0, cast(func.floor(extract("epoch", later - earlier)), Integer))
 
 
-def effective_seconds_sql(now: datetime) -> ColumnElement[int]:
-    at = literal(now, DateTime(timezone=True))
+def effective_seconds_sql(now: datetime | ColumnElement[datetime]) -> ColumnElement[int]:
+    """The effective seconds of each session row at `now` (a time, or a bound parameter)."""
+    at = now if isinstance(now, ColumnElement) else literal(now, DateTime(timezone=True))
     measured = _seconds_sql(func.coalesce(Session.ended_at, at), Session.started_at)
     open_pause = case(
         (Session.status == SessionStatus.PAUSED.value, _seconds_sql(at, Session.pause_started_at)),

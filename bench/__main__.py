@@ -3,7 +3,7 @@
 Benchmarks print figures and never fail on timing; the exit status is non-zero only when a
 benchmark could not run at all. Results go to bench/results/bench-<time>.json.
 
-    python -m bench [--only cold_start,statements,load,week_report] [--quick]
+    python -m bench [--only cold_start,statements,app_cpu,load,week_report] [--quick]
                     [--concurrency 32] [--users 32] [--duration 3] [--rounds 3] [--sweep 1,4,8,16]
 """
 
@@ -18,11 +18,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import cold_start, load, statements, week_report
+from bench import cold_start, load, profile, statements, week_report
 from bench.common import load_average
 
 RESULTS = Path(__file__).resolve().parent / "results"
-BENCHMARKS = ("cold_start", "statements", "load", "week_report")
+BENCHMARKS = ("cold_start", "statements", "app_cpu", "load", "week_report")
 
 
 def _row(metric: str, target: str, value: str, met: bool | None) -> tuple[str, str, str, str]:
@@ -69,6 +69,12 @@ def summary(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
         )
         trips = max(v["round_trips"] for v in mutating.values())
         rows.append(_row("round trips per mutating interaction (max)", "-", str(trips), None))
+    if "app_cpu" in results:
+        for name, figures in results["app_cpu"].items():
+            best = figures["cpu_ms_best_median"]
+            rows.append(
+                _row(f"app CPU per {name} request (in process)", "-", f"{best:.2f} ms", None)
+            )
     if "cold_start" in results:
         ping = results["cold_start"]["first_ping_s"]["median"]
         rows.append(
@@ -127,6 +133,9 @@ def main(argv: list[str] | None = None) -> int:
     if "statements" in chosen:
         results["statements"] = statements.run()
         statements.print_results(results["statements"])
+    if "app_cpu" in chosen:
+        print("\napp CPU per request, in process (python -m bench.profile):", flush=True)
+        results["app_cpu"] = profile.run(requests=150 if args.quick else 400)
     if "load" in chosen:
         print("\nload (alternating rounds):", flush=True)
         results["load"] = load.run_from_args(args)

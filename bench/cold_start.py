@@ -5,6 +5,12 @@ A child interpreter is started with `-c` (the same interpreter, no site tweaks);
 each step finished. Times are measured from just before the parent spawns the child, so
 they include interpreter start-up. No database is touched: a PING needs none.
 
+Two more figures show where the limit is: the same kind of child that only starts the
+interpreter, and one that only imports the libraries the app cannot answer without
+(FastAPI, SQLAlchemy's ORM and asyncio extension, pydantic-settings, PyNaCl). And, on a
+scratch database, the time to a first real interaction (`/session status`, which opens the
+first database connection) after the PING.
+
 It also runs `python -X importtime -c "import server.router"` and lists the modules with
 the largest cumulative import time.
 
@@ -23,7 +29,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from app.db import libpq_url
 from bench import interactions
+from bench.common import scratch_database
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -51,44 +59,75 @@ async def call(body, headers):
     await server.router.app(scope, receive, send)
     return sent
 
-request = json.loads(sys.argv[1])
-sent = asyncio.run(call(request["body"].encode(), request["headers"]))
-answered_at = time.time()
-status = next(m["status"] for m in sent if m["type"] == "http.response.start")
-body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
-print(json.dumps({"imported_at": imported_at, "answered_at": answered_at,
-                  "status": status, "body": body.decode()}), flush=True)
+answers = []
+for request in json.loads(sys.argv[1]):
+    sent = asyncio.run(call(request["body"].encode(), request["headers"]))
+    status = next(m["status"] for m in sent if m["type"] == "http.response.start")
+    body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+    answers.append({"at": time.time(), "status": status, "body": body.decode()})
+print(json.dumps({"imported_at": imported_at, "answers": answers}), flush=True)
 """
 
+FLOOR = (
+    "import time; import fastapi, sqlalchemy.orm, sqlalchemy.ext.asyncio, pydantic_settings, "
+    "nacl.signing; print(time.time())"
+)
+BARE_INTERPRETER = "import time; print(time.time())"
 
-def _child_env(public_key_hex: str) -> dict[str, str]:
+
+def _child_env(public_key_hex: str, database_url: str | None = None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
     env["DISCORD_PUBLIC_KEY"] = public_key_hex
     env["PYTHONPATH"] = str(ROOT)
+    if database_url is not None:
+        env["DATABASE_URL"] = libpq_url(database_url)
+        env["TIMETRACK_SECRET_KEY"] = "cold-start-" + "0" * 32
     return env
 
 
-def measure_once(signer: interactions.Signer) -> dict[str, float]:
-    body, headers = signer.sign(interactions.ping())
-    request = json.dumps({"body": body.decode(), "headers": headers})
+def _spawn(code: str, argument: str, env: dict[str, str]) -> tuple[float, str]:
     started = time.time()
     output = subprocess.run(
-        [sys.executable, "-c", CHILD, request],
-        env=_child_env(signer.public_hex),
+        [sys.executable, "-c", code, argument],
+        env=env,
         cwd=ROOT,
         capture_output=True,
         text=True,
         check=True,
     )
-    exited = time.time()
-    child = json.loads(output.stdout.strip().splitlines()[-1])
-    if child["status"] != 200 or json.loads(child["body"]) != {"type": 1}:
-        raise RuntimeError(f"PING was answered {child['status']} {child['body']}")
-    return {
+    return started, output.stdout.strip().splitlines()[-1]
+
+
+def measure_once(signer: interactions.Signer, database_url: str | None = None) -> dict[str, float]:
+    """Seconds from spawning a child to: app imported, PING answered (and, with a database,
+    a first `/session status` answered)."""
+    payloads = [interactions.ping()]
+    if database_url is not None:
+        payloads.append(interactions.command("session status", "1990000000000000001"))
+    requests = []
+    for payload in payloads:
+        body, headers = signer.sign(payload)
+        requests.append({"body": body.decode(), "headers": headers})
+    started, line = _spawn(CHILD, json.dumps(requests), _child_env(signer.public_hex, database_url))
+    child = json.loads(line)
+    ping = child["answers"][0]
+    if ping["status"] != 200 or json.loads(ping["body"]) != {"type": 1}:
+        raise RuntimeError(f"PING was answered {ping['status']} {ping['body']}")
+    figures = {
         "import_s": child["imported_at"] - started,
-        "first_ping_s": child["answered_at"] - started,
-        "process_exit_s": exited - started,
+        "first_ping_s": ping["at"] - started,
     }
+    if database_url is not None:
+        status = child["answers"][1]
+        if status["status"] != 200 or json.loads(status["body"]).get("type") != 4:
+            raise RuntimeError(f"/session status was answered {status['status']}")
+        figures["first_interaction_s"] = status["at"] - started
+    return figures
+
+
+def measure_floor(code: str) -> float:
+    started, line = _spawn(code, "", _child_env("00" * 32))
+    return float(line) - started
 
 
 def import_profile(top: int) -> list[dict[str, Any]]:
@@ -123,33 +162,47 @@ def import_profile(top: int) -> list[dict[str, Any]]:
     return rows[:top]
 
 
-def run(runs: int = 5, top: int = 12) -> dict[str, Any]:
+def _spread(values: list[float]) -> dict[str, float]:
+    values = sorted(values)
+    return {
+        "median": round(statistics.median(values), 3),
+        "min": round(values[0], 3),
+        "max": round(values[-1], 3),
+    }
+
+
+def run(runs: int = 5, top: int = 12, *, with_database: bool = True) -> dict[str, Any]:
     signer = interactions.Signer()
     measure_once(signer)  # the first run pays for cold file caches; it is not counted
     samples = [measure_once(signer) for _ in range(runs)]
     figures: dict[str, Any] = {"runs": runs}
-    for key in ("import_s", "first_ping_s", "process_exit_s"):
-        values = sorted(sample[key] for sample in samples)
-        figures[key] = {
-            "median": round(statistics.median(values), 3),
-            "min": round(values[0], 3),
-            "max": round(values[-1], 3),
-        }
+    for key in ("import_s", "first_ping_s"):
+        figures[key] = _spread([sample[key] for sample in samples])
+    figures["interpreter_s"] = _spread([measure_floor(BARE_INTERPRETER) for _ in range(runs)])
+    figures["framework_floor_s"] = _spread([measure_floor(FLOOR) for _ in range(runs)])
+    if with_database:
+        with scratch_database("cold_start") as url:
+            migrated = [measure_once(signer, url) for _ in range(runs)]
+        figures["first_interaction_s"] = _spread([m["first_interaction_s"] for m in migrated])
     figures["import_profile"] = import_profile(top)
     return figures
 
 
 def print_results(results: dict[str, Any]) -> None:
-    ping, imported = results["first_ping_s"], results["import_s"]
     print(f"\ncold start over {results['runs']} fresh processes (target: first PING <= 0.5 s)")
-    print(
-        f"  import server.router: median {imported['median']:.3f} s "
-        f"(min {imported['min']:.3f}, max {imported['max']:.3f})"
-    )
-    print(
-        f"  first PING answered:  median {ping['median']:.3f} s "
-        f"(min {ping['min']:.3f}, max {ping['max']:.3f})"
-    )
+    rows = [
+        ("interpreter only (python -c)", "interpreter_s"),
+        ("framework floor (fastapi, sqlalchemy, ...)", "framework_floor_s"),
+        ("import server.router", "import_s"),
+        ("first PING answered", "first_ping_s"),
+        ("first /session status (opens the database)", "first_interaction_s"),
+    ]
+    for label, key in rows:
+        if key in results:
+            f = results[key]
+            print(
+                f"  {label:<44} median {f['median']:.3f} s (min {f['min']:.3f}, max {f['max']:.3f})"
+            )
     print("  largest cumulative imports (python -X importtime -c 'import server.router'):")
     for row in results["import_profile"]:
         print(f"    {row['cumulative_ms']:>8.1f} ms  {'  ' * row['depth']}{row['module']}")

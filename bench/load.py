@@ -5,14 +5,19 @@ an API token and a running session. An asyncio + httpx generator then keeps `con
 requests in flight (closed loop) for `duration` seconds per scenario:
 
 - `status`: signed `/session status` commands;
-- `clicks`: signed Pause / Resume button clicks on the users' real sessions, alternating;
-- `rest`: `GET /api/timelogs/current/`, `POST .../pause/`, `GET ...`, `POST .../resume/`;
+- `clicks`: signed button clicks on the users' real sessions, pressing the card's first
+  button each time (Pause, then Resume, ...);
+- `rest`: `GET /api/timelogs/current/`, then `POST .../pause/` or `.../resume/`, in turn;
 - `bare`: the same signed commands to bench.bare_app (signature check + constant answer).
 
 Scenarios alternate within each round, over several rounds, so a burst of load from
-elsewhere on the machine hits all of them alike. Loopback only; it stops by itself.
+elsewhere on the machine hits all of them alike; a short sweep over lower concurrencies
+follows. Each worker has its own keep-alive connection. Loopback only; it stops by itself.
+Besides latency and throughput it reports the CPU each request cost in the server, in
+PostgreSQL (the backends serving the scratch database) and in the load generator itself.
 
     python -m bench.load [--concurrency 32] [--users 32] [--duration 3] [--rounds 3]
+                         [--sweep 1,4,8,16]
 """
 
 from __future__ import annotations
@@ -35,7 +40,6 @@ from app.models import SessionSource
 from bench import interactions, servers
 from bench.common import load_average, percentile, scratch_database
 
-SCENARIOS = ("status", "clicks", "rest")
 USER_BASE = 1_900_000_000_000_000_000
 
 

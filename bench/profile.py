@@ -151,9 +151,30 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--profile", action="store_true", help="print a pyinstrument tree")
     args = parser.parse_args(argv)
     names = ["status", "clicks", "rest"] if args.scenario == "all" else [args.scenario]
-    with scratch_database("profile") as url:
-        users = asyncio.run(seed(url, args.users))
-        return _event_loop_run(_run(url, users, names, args.requests, args.repeat, args.profile))
+    return run(names, args.requests, args.repeat, args.users, profile=args.profile)
+
+
+def run(
+    names: list[str] | None = None,
+    requests: int = 400,
+    repeat: int = 3,
+    users: int = 8,
+    *,
+    profile: bool = False,
+) -> dict[str, Any]:
+    saved = os.environ.get("DISCORD_PUBLIC_KEY")
+    try:
+        with scratch_database("profile") as url:
+            seeded = asyncio.run(seed(url, users))
+            return _event_loop_run(
+                _run(url, seeded, names or ["status", "clicks", "rest"], requests, repeat, profile)
+            )
+    finally:
+        if saved is None:
+            os.environ.pop("DISCORD_PUBLIC_KEY", None)
+        else:
+            os.environ["DISCORD_PUBLIC_KEY"] = saved
+        get_settings.cache_clear()
 
 
 if __name__ == "__main__":

@@ -133,6 +133,12 @@ async def _sequence(driver: Driver, discord_user: str, rest_token: str) -> None:
         "discord /session status", interactions.command("session status", discord_user)
     )
     await driver.discord("discord pause", interactions.click(f"pause:{session_id}", discord_user))
+    await driver.discord(
+        "discord /session resume", interactions.command("session resume", discord_user)
+    )
+    await driver.discord(
+        "discord /session pause", interactions.command("session pause", discord_user)
+    )
     await driver.discord("discord resume", interactions.click(f"resume:{session_id}", discord_user))
     await driver.discord("discord /session out", interactions.command("session out", discord_user))
     await driver.discord(

@@ -3,8 +3,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cache
+from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import Date, DateTime, Text, bindparam, delete, func, select
 from sqlalchemy.dialects.postgresql import insert
 
 from app.models import Session, Subject, WeeklyAllocation
@@ -59,42 +61,14 @@ class AllocationRepository(Repository):
         Sessions are found by the (user_id, started_at) index, so the cost follows the
         week's sessions, never the user's whole history.
         """
-        tracked = (
-            select(
-                Session.subject_id.label("subject_id"),
-                func.sum(effective_seconds_sql(now)).label("seconds"),
-            )
-            .where(
-                Session.user_id == user_id, Session.started_at >= start, Session.started_at < end
-            )
-            .group_by(Session.subject_id)
-            .cte("tracked")
-        )
-        planned = (
-            select(
-                WeeklyAllocation.subject_id.label("subject_id"),
-                (WeeklyAllocation.minutes_allocated * 60).label("seconds"),
-            )
-            .where(WeeklyAllocation.user_id == user_id, WeeklyAllocation.week_start_date == week)
-            .cte("planned")
-        )
-        subject_id = func.coalesce(planned.c.subject_id, tracked.c.subject_id)
-        unplanned = planned.c.subject_id.is_(None)
-        statement = (
-            select(
-                Subject.name,
-                func.coalesce(planned.c.seconds, 0),
-                func.coalesce(tracked.c.seconds, 0),
-                unplanned,
-            )
-            .select_from(
-                planned.join(tracked, planned.c.subject_id == tracked.c.subject_id, full=True).join(
-                    Subject, Subject.id == subject_id
-                )
-            )
-            .order_by(unplanned, func.lower(Subject.name))
-        )
-        rows = (await self.db.execute(statement)).all()
+        parameters = {
+            "owner_id": user_id,
+            "monday": week,
+            "week_from": start,
+            "week_until": end,
+            "now": now,
+        }
+        rows = (await self.db.execute(_week_statement(), parameters)).all()
         return [
             WeekRow(
                 subject=name,
@@ -104,3 +78,52 @@ class AllocationRepository(Repository):
             )
             for name, allocated, seconds, is_unplanned in rows
         ]
+
+
+@cache
+def _week_statement() -> Any:
+    """The week query, built once (on first use) with bound parameters: building it and
+    deriving its cache key cost several times what PostgreSQL spends running it."""
+    owner = bindparam("owner_id", type_=Text)
+    tracked = (
+        select(
+            Session.subject_id.label("subject_id"),
+            func.sum(effective_seconds_sql(bindparam("now", type_=DateTime(timezone=True)))).label(
+                "seconds"
+            ),
+        )
+        .where(
+            Session.user_id == owner,
+            Session.started_at >= bindparam("week_from", type_=DateTime(timezone=True)),
+            Session.started_at < bindparam("week_until", type_=DateTime(timezone=True)),
+        )
+        .group_by(Session.subject_id)
+        .cte("tracked")
+    )
+    planned = (
+        select(
+            WeeklyAllocation.subject_id.label("subject_id"),
+            (WeeklyAllocation.minutes_allocated * 60).label("seconds"),
+        )
+        .where(
+            WeeklyAllocation.user_id == owner,
+            WeeklyAllocation.week_start_date == bindparam("monday", type_=Date),
+        )
+        .cte("planned")
+    )
+    subject_id = func.coalesce(planned.c.subject_id, tracked.c.subject_id)
+    unplanned = planned.c.subject_id.is_(None)
+    return (
+        select(
+            Subject.name,
+            func.coalesce(planned.c.seconds, 0),
+            func.coalesce(tracked.c.seconds, 0),
+            unplanned,
+        )
+        .select_from(
+            planned.join(tracked, planned.c.subject_id == tracked.c.subject_id, full=True).join(
+                Subject, Subject.id == subject_id
+            )
+        )
+        .order_by(unplanned, func.lower(Subject.name))
+    )

@@ -3,9 +3,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import exists, func, insert, literal, select
+from sqlalchemy import bindparam, exists, func, insert, literal, select
 from sqlalchemy.orm import contains_eager
 
 from app.models import ACTIVE_STATUSES, Session, SessionStatus, Subject
@@ -30,16 +31,28 @@ def _with_subject() -> Any:
     )
 
 
+# The two reads behind every interaction are built once, on first use: building them and
+# deriving their cache keys cost more CPU than executing them. Values are bound per call.
+@cache
+def _by_id() -> Any:
+    return _with_subject().where(Session.id == bindparam("wanted_id"))
+
+
+@cache
+def _active_for() -> Any:
+    return _with_subject().where(
+        Session.user_id == bindparam("owner_id"), Session.status.in_(ACTIVE_STATUSES)
+    )
+
+
 class SessionRepository(Repository):
     async def get(self, session_id: int) -> Session | None:
-        statement = _with_subject().where(Session.id == session_id)
-        return (await self.db.execute(statement)).scalar_one_or_none()
+        result = await self.db.execute(_by_id(), {"wanted_id": session_id})
+        return result.scalar_one_or_none()
 
     async def active_for(self, user_id: str) -> Session | None:
-        statement = _with_subject().where(
-            Session.user_id == user_id, Session.status.in_(ACTIVE_STATUSES)
-        )
-        return (await self.db.execute(statement)).scalar_one_or_none()
+        result = await self.db.execute(_active_for(), {"owner_id": user_id})
+        return result.scalar_one_or_none()
 
     async def insert_if_none_active(
         self, subject: Subject, values: dict[str, Any]

@@ -1,10 +1,33 @@
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from functools import cache
+from typing import Any
+
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.dialects.postgresql import insert
 
 from app.models import User
 from app.repositories.base import Repository
+
+
+@cache
+def _upsert_locked() -> Any:
+    """Every mutation runs this first, so it is built once, on first use: building it and
+    deriving its cache key cost more CPU than executing it. Values are bound per call. Run
+    as a SELECT from the statement, because an ORM INSERT given parameters takes the bulk
+    path, which rebuilds the statement (and its cache key) on every call."""
+    new_user = insert(User).values(
+        id=bindparam("user_id"), username=bindparam("username"), timezone=bindparam("timezone")
+    )
+    upsert = new_user.on_conflict_do_update(
+        index_elements=[User.id],
+        set_={"username": func.coalesce(new_user.excluded.username, User.username)},
+    )
+    return (
+        select(User)
+        .from_statement(upsert.returning(*User.__table__.c))
+        .execution_options(populate_existing=True)
+    )
 
 
 class UserRepository(Repository):
@@ -22,17 +45,9 @@ class UserRepository(Repository):
         `ON CONFLICT DO UPDATE` locks the conflicting row for the rest of the transaction,
         exactly as `SELECT ... FOR UPDATE` would.
         """
-        statement = (
-            insert(User)
-            .values(id=user_id, username=username, timezone=timezone)
-            .on_conflict_do_update(
-                index_elements=[User.id],
-                set_={"username": func.coalesce(insert(User).excluded.username, User.username)},
-            )
-            .returning(User)
-            .execution_options(populate_existing=True)
-        )
-        return (await self.db.execute(statement)).scalar_one()
+        parameters = {"user_id": user_id, "username": username, "timezone": timezone}
+        user: User = (await self.db.execute(_upsert_locked(), parameters)).scalar_one()
+        return user
 
     async def by_github_login(self, login: str) -> User | None:
         statement = select(User).where(func.lower(User.github_login) == login.lower())

@@ -25,9 +25,11 @@ from server.discord.payloads import CommandInteraction, OptionValue
 
 
 class SessionAction(Protocol):
+    """Acts on the caller's active session under their lock; None when nothing is active."""
+
     def __call__(
-        self, db: AsyncSession, user_id: str, session_id: int, *, username: str | None = None
-    ) -> Awaitable[sessions.Outcome]: ...
+        self, db: AsyncSession, user_id: str, *, username: str | None = None
+    ) -> Awaitable[sessions.Outcome | None]: ...
 
 
 NOTHING_TRACKED = "You are not tracking anything right now. Start with `/session in`."
@@ -45,12 +47,6 @@ class Command:
 def _text(options: dict[str, OptionValue], name: str) -> str | None:
     value = options.get(name)
     return None if value is None else str(value)
-
-
-async def _locked_current(db: AsyncSession, interaction: CommandInteraction) -> Session | None:
-    # Lock before reading, so the session we act on is the one still current when we act.
-    await accounts.ensure_user(db, interaction.user_id, interaction.username)
-    return await sessions.current(db, interaction.user_id)
 
 
 def _card(session: Session, notice: str | None = None) -> dict[str, Any]:
@@ -87,19 +83,19 @@ async def session_out(db: AsyncSession, interaction: CommandInteraction) -> dict
 async def _on_current(
     db: AsyncSession, interaction: CommandInteraction, action: SessionAction
 ) -> dict[str, Any]:
-    active = await _locked_current(db, interaction)
-    if active is None:
+    # One lock, one read, one write: the domain finds the active session under the lock.
+    outcome = await action(db, interaction.user_id, username=interaction.username)
+    if outcome is None:
         return views.reply(views.notice_message(NOTHING_TRACKED))
-    outcome = await action(db, interaction.user_id, active.id, username=interaction.username)
     return _card(outcome.session, outcome.notice)
 
 
 async def session_pause(db: AsyncSession, interaction: CommandInteraction) -> dict[str, Any]:
-    return await _on_current(db, interaction, sessions.pause)
+    return await _on_current(db, interaction, sessions.pause_active)
 
 
 async def session_resume(db: AsyncSession, interaction: CommandInteraction) -> dict[str, Any]:
-    return await _on_current(db, interaction, sessions.resume)
+    return await _on_current(db, interaction, sessions.resume_active)
 
 
 async def session_status(db: AsyncSession, interaction: CommandInteraction) -> dict[str, Any]:
