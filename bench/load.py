@@ -1,8 +1,10 @@
 """Throughput and latency under concurrent load, against the bare signature-checking endpoint.
 
 `timetrack serve` runs as a subprocess on a scratch database seeded with users, each with
-an API token and a running session. An asyncio + httpx generator then keeps `concurrency`
-requests in flight (closed loop) for `duration` seconds per scenario:
+an API token and a running session (one set of users for the Discord scenarios, another
+for REST, so no scenario finds its sessions changed by another). An asyncio + httpx
+generator then keeps `concurrency` requests in flight (closed loop) for `duration` seconds
+per scenario:
 
 - `status`: signed `/session status` commands;
 - `clicks`: signed button clicks on the users' real sessions, pressing the card's first
@@ -342,11 +344,14 @@ async def _drive(
     sweep: list[int],
     sweep_duration: float,
 ) -> dict[str, Any]:
+    half = len(users) // 2
+    discord_users, rest_users = users[:half], users[half:]
     scenarios: dict[str, Scenario] = {
-        "status": StatusCommands(signer, users),
-        "clicks": PauseResumeClicks(signer, users),
-        "rest": RestCalls(signer, users),
-        "bare": BareCommands(signer, users),
+        "status": StatusCommands(signer, discord_users),
+        "clicks": PauseResumeClicks(signer, discord_users),
+        # Users of their own, so neither scenario finds its sessions changed by the other.
+        "rest": RestCalls(signer, rest_users),
+        "bare": BareCommands(signer, discord_users),
     }
     totals = {name: Totals(name) for name in scenarios}
     ratios: dict[str, list[float]] = {"status": [], "clicks": []}
@@ -402,7 +407,7 @@ async def _drive(
         await bare_http.aclose()
     return {
         "concurrency": concurrency,
-        "users": len(users),
+        "users": len(discord_users),
         "duration_s": duration,
         "rounds": rounds,
         "scenarios": {name: total.figures() for name, total in totals.items()},
@@ -428,7 +433,7 @@ def run(
 ) -> dict[str, Any]:
     signer = interactions.Signer()
     with scratch_database("load") as url:
-        seeded = asyncio.run(seed(url, users))
+        seeded = asyncio.run(seed(url, 2 * users))
         with (
             servers.timetrack(url, signer.public_hex) as app,
             servers.bare(signer.public_hex) as bare,

@@ -7,9 +7,10 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException
 
-from app.db import is_database_outage
+from app.db import DATABASE_ERRORS, is_database_outage
 from app.errors import TimetrackError, Unavailable
 from server.logging import route_template
 
@@ -54,14 +55,29 @@ def install(app: FastAPI) -> None:
             headers=error.headers,
         )
 
+    async def _database(request: Request, error: Exception) -> JSONResponse:
+        if not is_database_outage(error):
+            return _internal(request)
+        logger.warning("database unavailable: %s", type(error).__name__)
+        return error_response(Unavailable(DATABASE_DOWN))
+
+    # Registered per class so an outage is an ordinary handled answer: a handler for
+    # `Exception` runs in Starlette's outermost middleware, which re-raises afterwards and
+    # would log a traceback for every request while the database is away.
+    for kind in (*DATABASE_ERRORS, DBAPIError):
+        app.add_exception_handler(kind, _database)
+
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, error: Exception) -> JSONResponse:
         if is_database_outage(error):
-            logger.warning("database unavailable: %s", type(error).__name__)
-            return error_response(Unavailable(DATABASE_DOWN))
-        # The template, not the path: paths such as /login/<token> carry secrets.
-        logger.exception("unhandled error on %s", route_template(request.scope))
-        return JSONResponse(
-            error_body("internal", "Something went wrong on our side. Nothing was changed."),
-            status_code=500,
-        )
+            return await _database(request, error)
+        return _internal(request)
+
+
+def _internal(request: Request) -> JSONResponse:
+    # The template, not the path: paths such as /login/<token> carry secrets.
+    logger.exception("unhandled error on %s", route_template(request.scope))
+    return JSONResponse(
+        error_body("internal", "Something went wrong on our side. Nothing was changed."),
+        status_code=500,
+    )

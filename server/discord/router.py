@@ -66,7 +66,8 @@ def _error_reply(text: str) -> dict[str, Any]:
 
 
 def _render_error(error: TimetrackError) -> str:
-    return NOT_YOURS if isinstance(error, NotOwner) else error.detail
+    # Details can quote what users typed (subject names); show it literally.
+    return NOT_YOURS if isinstance(error, NotOwner) else views.escape(error.detail)
 
 
 async def _dispatch(db: AsyncSession, interaction: Actionable) -> dict[str, Any]:

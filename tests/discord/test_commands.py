@@ -75,7 +75,7 @@ async def test_session_in_while_tracking_is_a_private_conflict(
 
     assert body["type"] == 4
     assert is_ephemeral(body)
-    assert "already tracking search_engine" in _content(body)
+    assert "already tracking search\\_engine" in _content(body)  # shown literally
     assert len(await sessions_of(ALICE)) == 1
 
 
