@@ -164,12 +164,17 @@ async def pause_active(
     db: AsyncSession, user_id: str, *, username: str | None = None
 ) -> Outcome | None:
     """Pause whatever the user is tracking (`/session pause`); None when nothing is."""
-    session = await _locked_active(db, user_id, username)
+    session = await locked_active(db, user_id, username)
     return None if session is None else await _pause(db, session)
 
 
-async def _locked_active(db: AsyncSession, user_id: str, username: str | None) -> Session | None:
-    # Lock before reading, so the session acted on is the one still active when we act.
+async def locked_active(
+    db: AsyncSession, user_id: str, username: str | None = None
+) -> Session | None:
+    """The user's active session, read under the user's row lock.
+
+    Locking before reading makes the session acted on the one still active when we act.
+    """
     await accounts.ensure_user(db, user_id, username)
     return await SessionRepository(db).active_for(user_id)
 
@@ -203,7 +208,7 @@ async def resume_active(
     db: AsyncSession, user_id: str, *, username: str | None = None
 ) -> Outcome | None:
     """Resume whatever the user is tracking (`/session resume`); None when nothing is."""
-    session = await _locked_active(db, user_id, username)
+    session = await locked_active(db, user_id, username)
     return None if session is None else await _resume(db, session)
 
 
@@ -267,8 +272,7 @@ async def clock_out_active(
     username: str | None = None,
 ) -> Session:
     """Clock out of whatever the user is tracking (`/session out` names no session)."""
-    await accounts.ensure_user(db, user_id, username)
-    session = await SessionRepository(db).active_for(user_id)
+    session = await locked_active(db, user_id, username)
     if session is None:
         raise Conflict("You are not tracking anything. Start a session first.")
     return await _end(db, session, purpose, reason)

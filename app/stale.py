@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app import accounts, events
+from app import events
 from app import session as sessions
 from app.clock import clock
 from app.config import get_settings
@@ -57,8 +57,7 @@ async def stop_for_user(db: AsyncSession, user_id: str, before: datetime) -> Ses
     The user's row is locked first, then the active session is read again: between the
     unlocked search and the lock the owner may have clocked out, or even started afresh.
     """
-    await accounts.ensure_user(db, user_id)
-    session = await SessionRepository(db).active_for(user_id)
+    session = await sessions.locked_active(db, user_id)
     if session is None or session.started_at >= before:
         return None
     return await sessions.end_locked(db, session, StopReason.STALE)
