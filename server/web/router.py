@@ -17,7 +17,7 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import app as package
-from app import accounts
+from app import accounts, limits
 from app.config import get_settings
 from app.errors import InvalidInput, NotFound
 from server.dependencies import CsrfRejected, get_db, page_user, read_page_session
@@ -65,6 +65,7 @@ async def page(request: Request, db: Db) -> Response:
         "csrf_token": cookies.csrf_token(session),
         "timezones": accounts.timezone_names(limit=1000),
         "github_linking": get_settings().github_client_id is not None,
+        "limits": limits.as_dict(),
     }
     return templates.TemplateResponse(request, "page.html", context, headers=NO_STORE)
 

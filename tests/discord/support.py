@@ -22,7 +22,7 @@ from nacl.signing import SigningKey
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from tests.shared_fixtures import DISCORD_SPEC
+from tests.fixtures import DISCORD_SPEC
 
 SPEC_FILE = "discord/openapi.json"
 SPEC_URI = "urn:discord:openapi"

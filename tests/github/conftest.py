@@ -28,7 +28,7 @@ from app.config import get_settings
 from app.models import SessionSource
 from app.session import GithubIssue
 from server.discord import deferral, views
-from tests.shared_fixtures import GITHUB_FIXTURES
+from tests.fixtures import GITHUB_FIXTURES
 
 SECRET = "webhook-secret-for-tests"
 DISCORD_API = "https://discord.test/api/v10"

@@ -26,7 +26,7 @@ from app.config import get_settings
 from server.logging import UNMATCHED, hash_user, route_template
 from server.router import app
 from tests.ops.conftest import CRON_SECRET, hours_ago, session_started_at
-from tests.shared_fixtures import GITHUB_FIXTURES
+from tests.fixtures import GITHUB_FIXTURES
 
 BASE_URL = "https://tt.example"
 SECRET_KEY = "signing-key-for-the-log-tests-0123456789"
