@@ -6,24 +6,27 @@ import hashlib
 import secrets
 from collections.abc import Iterable, Sequence
 from datetime import timedelta
-from functools import lru_cache
-from zoneinfo import available_timezones
+from urllib.parse import urlencode
 
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app import timezones
 from app.clock import clock
 from app.config import get_settings
 from app.errors import Conflict, InvalidInput, NotFound
+from app.limits import SUBJECT_MAX_LENGTH
 from app.models import ApiToken, Subject, User
 from app.repositories.credentials import ApiTokenRepository, LoginLinkRepository
 from app.repositories.subjects import SubjectRepository
 from app.repositories.users import UserRepository
-from app.text import storable
+from app.text import one_line, storable
 
 LOGIN_LINK_LIFETIME = timedelta(minutes=10)
-SUBJECT_MAX_LENGTH = 64
+GITHUB_LINK_LIFETIME = timedelta(minutes=10)
 TOKEN_PREFIX = "tt_"  # noqa: S105 - a public marker, not a secret
+_GITHUB_LINK_SALT = "timetrack.github-link-start"
 
 
 def _hash(secret: str) -> str:
@@ -45,7 +48,12 @@ async def lock_users(db: AsyncSession, user_ids: Iterable[str]) -> list[User]:
     Two transactions that each lock several users could otherwise take them in opposite
     orders and deadlock; any code locking more than one user goes through here.
     """
-    return [await ensure_user(db, user_id) for user_id in sorted(set(user_ids))]
+    return [await ensure_user(db, user_id) for user_id in in_lock_order(user_ids)]
+
+
+def in_lock_order(user_ids: Iterable[str]) -> list[str]:
+    """Each user once, in the order every multi-user transaction locks them."""
+    return sorted(set(user_ids))
 
 
 async def get_user(db: AsyncSession, user_id: str) -> User:
@@ -61,45 +69,16 @@ async def timezone_of(db: AsyncSession, user_id: str) -> str:
     return user.timezone if user is not None else get_settings().default_timezone
 
 
-def validate_timezone(name: str) -> str:
-    name = name.strip()
-    # available_timezones() leaves out the tz database's non-zones (localtime, Factory, ...).
-    if name not in _zone_set():
-        raise InvalidInput(
-            f"{name[:64]!r} is not a timezone I know. Use an IANA name such as Australia/Sydney."
-        )
-    return name
-
-
 async def set_timezone(db: AsyncSession, user_id: str, name: str) -> User:
-    zone = validate_timezone(name)
+    zone = timezones.validate(name)
     user = await ensure_user(db, user_id)
     user.timezone = zone
     await db.flush()
     return user
 
 
-def timezone_names(prefix: str = "", limit: int = 25) -> list[str]:
-    """IANA names containing `prefix` (any case), shortest match first, for autocomplete."""
-    wanted = prefix.strip().lower().replace(" ", "_")
-    names = [name for name in _zones() if wanted in name.lower()]
-    names.sort(key=lambda name: (not name.lower().startswith(wanted), name))
-    return names[:limit]
-
-
-@lru_cache(maxsize=1)
-def _zones() -> tuple[str, ...]:
-    # Reading the tz database takes a while; do it once, and only when first needed.
-    return tuple(sorted(available_timezones()))
-
-
-@lru_cache(maxsize=1)
-def _zone_set() -> frozenset[str]:
-    return frozenset(_zones())
-
-
 def normalise_subject(name: str) -> str:
-    name = " ".join(storable(name, "subject name").split())
+    name = one_line(storable(name, "subject name"))
     if not name:
         raise InvalidInput("A subject needs a name.")
     if len(name) > SUBJECT_MAX_LENGTH:
@@ -161,6 +140,32 @@ async def consume_login_link(db: AsyncSession, plain: str) -> User:
     return await get_user(db, user_id)
 
 
+def _github_link_signer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(get_settings().signing_key(), salt=_GITHUB_LINK_SALT)
+
+
+def github_link_start_url(user_id: str) -> str:
+    """A 10-minute URL that starts linking GitHub for this user (what `/github link` offers).
+
+    Why a signed token in a URL is safe here: it names one user, lives 10 minutes and is
+    shown only to that user. It can only start the OAuth flow; the login linked is whoever
+    then signs in to GitHub and approves.
+    """
+    token = _github_link_signer().dumps(user_id)
+    return f"{get_settings().base_url}/github/link?{urlencode({'token': token})}"
+
+
+def user_for_github_link_start(token: str) -> str | None:
+    """The user a start token names, or None when it is forged or expired."""
+    try:
+        user_id = _github_link_signer().loads(
+            token, max_age=int(GITHUB_LINK_LIFETIME.total_seconds())
+        )
+    except BadSignature:
+        return None
+    return user_id if isinstance(user_id, str) and user_id else None
+
+
 async def link_github(db: AsyncSession, user_id: str, login: str) -> User:
     """Record a verified GitHub login; a login belongs to one user only."""
     login = login.strip()
@@ -170,9 +175,10 @@ async def link_github(db: AsyncSession, user_id: str, login: str) -> User:
     holder = await UserRepository(db).by_github_login(login)
     if holder is not None and holder.id != user.id:
         raise Conflict(f"GitHub account {login} is already linked to another user.")
-    user.github_login = login
     try:
-        await db.flush()
+        # A savepoint: losing a race for the login leaves the caller's transaction usable.
+        async with db.begin_nested():
+            user.github_login = login
     except IntegrityError:
         raise Conflict(f"GitHub account {login} is already linked to another user.") from None
     return user

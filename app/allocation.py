@@ -1,4 +1,4 @@
-"""Weekly allocations and the week report (seed 000 §2, DESIGN "Weeks and allocations")."""
+"""Weekly allocations (hours planned per subject) and the week report against them."""
 
 from __future__ import annotations
 
@@ -11,10 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app import accounts
 from app.clock import clock
 from app.errors import InvalidInput
+from app.limits import MAX_WEEKLY_HOURS
 from app.repositories.allocations import AllocationRepository, WeekRow
 from app.weeks import monday_of, week_bounds, week_start_for
-
-MAX_HOURS = 168
 
 
 @dataclass(frozen=True)
@@ -38,8 +37,8 @@ def remaining_seconds(row: WeekRow) -> int:
 
 
 def _minutes(hours: float) -> int:
-    if isinstance(hours, bool) or not math.isfinite(hours) or not 0 <= hours <= MAX_HOURS:
-        raise InvalidInput(f"Hours must be between 0 and {MAX_HOURS}.")
+    if isinstance(hours, bool) or not math.isfinite(hours) or not 0 <= hours <= MAX_WEEKLY_HOURS:
+        raise InvalidInput(f"Hours must be between 0 and {MAX_WEEKLY_HOURS}.")
     return round(hours * 60)
 
 

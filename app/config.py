@@ -7,7 +7,6 @@ import secrets
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -52,11 +51,13 @@ class Settings(BaseSettings):
     @field_validator("default_timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:
+        from app import timezones  # deferred: settings load before anything else
+        from app.errors import InvalidInput
+
         try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown IANA timezone {value!r}") from None
-        return value
+            return timezones.validate(value)
+        except InvalidInput as error:
+            raise ValueError(error.detail) from None
 
     @field_validator("discord_public_key")
     @classmethod
@@ -89,6 +90,11 @@ class Settings(BaseSettings):
     @property
     def is_production(self) -> bool:
         return self.environment == "production" or self.on_vercel
+
+    @property
+    def github_oauth_configured(self) -> bool:
+        """Linking GitHub through OAuth needs both halves of the OAuth app."""
+        return bool(self.github_client_id) and self.github_client_secret is not None
 
     @property
     def secure_cookies(self) -> bool:

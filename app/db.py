@@ -10,11 +10,12 @@ from __future__ import annotations
 import fcntl
 import logging
 import warnings
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager, suppress
 from functools import lru_cache
 from pathlib import Path
 
+from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -24,6 +25,8 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm import Session as OrmSession
+from sqlalchemy.orm import SessionTransaction
 
 from app.config import Settings, get_settings
 
@@ -167,3 +170,64 @@ class Database:
 
 
 database = Database()
+
+
+# --- Work that must follow a commit ---------------------------------------------------
+#
+# A DM or a follow-up announces a change, so it must never go out for a change that was
+# rolled back. Code inside a transaction queues such work with `after_commit`; the unit of
+# work that owns the transaction runs it once the commit has succeeded, and a rollback
+# drops it. This is the one mechanism: nothing else sends from inside a transaction.
+
+AfterCommit = Callable[[], Awaitable[None]]
+_PENDING = "timetrack.after_commit"
+
+
+def after_commit(db: AsyncSession, work: AfterCommit) -> None:
+    """Run `work` after this session's transaction commits; forget it if it rolls back."""
+    db.info.setdefault(_PENDING, []).append(work)
+
+
+def pending_after_commit(db: AsyncSession) -> list[AfterCommit]:
+    """What this session's transaction has queued so far."""
+    return list(db.info.get(_PENDING, ()))
+
+
+@event.listens_for(OrmSession, "after_soft_rollback")
+def _drop_pending(session: OrmSession, previous: SessionTransaction) -> None:
+    # Only the outermost transaction's rollback undoes everything that was queued.
+    if previous.parent is None and not previous.nested:
+        session.info.pop(_PENDING, None)
+
+
+async def _run_after_commit(work: list[AfterCommit]) -> None:
+    for step in work:
+        try:
+            await step()
+        except Exception:
+            # The change is committed whatever happens here; a failed message costs only itself.
+            logger.exception("work after commit failed")
+
+
+@asynccontextmanager
+async def unit_of_work(db: AsyncSession) -> AsyncIterator[AsyncSession]:
+    """Commit when the block ends, roll back if it raises; then run the post-commit work.
+
+    The one place that commits: request handlers, the command line and scheduled work all
+    run inside one of these and never call `commit()` themselves.
+    """
+    try:
+        yield db
+        await db.commit()
+    except BaseException:
+        await db.rollback()
+        raise
+    work = db.info.pop(_PENDING, [])
+    await _run_after_commit(work)
+
+
+@asynccontextmanager
+async def transaction() -> AsyncIterator[AsyncSession]:
+    """A new session in its own unit of work."""
+    async with database.sessions() as db, unit_of_work(db):
+        yield db

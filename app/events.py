@@ -41,8 +41,28 @@ async def record(
     )
 
 
+async def answer(
+    db: AsyncSession,
+    kind: str,
+    event_id: str,
+    response: dict[str, Any],
+    *,
+    status_code: int = 200,
+    succeeded: bool = True,
+) -> None:
+    """Set the final answer of an event this transaction recorded (claimed) earlier."""
+    await ProcessedEventRepository(db).answer(
+        kind, event_id, status_code=status_code, succeeded=succeeded, response=response
+    )
+
+
 async def find(db: AsyncSession, kind: str, event_id: str) -> ProcessedEvent | None:
     return await ProcessedEventRepository(db).find(kind, event_id)
+
+
+async def forget_failed(db: AsyncSession, kind: str, event_id: str) -> bool:
+    """Forget an event that failed on our side, so that its redelivery runs again."""
+    return await ProcessedEventRepository(db).forget_failed(kind, event_id)
 
 
 async def prune(db: AsyncSession) -> int:

@@ -8,30 +8,22 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app import accounts
+from app import accounts, timezones
 from app.clock import clock
 from app.durations import format_duration
 from app.errors import InvalidInput
+from app.limits import MAX_PAGE_SIZE
 from app.models import Session, SessionStatus
 from app.repositories.sessions import SessionFilter, SessionRepository
 from app.timing import session_times
-from app.weeks import zone
-
-MAX_PAGE_SIZE = 100
-
-_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
-
-# Far enough for any real history, near enough that local midnights never overflow datetime.
-EARLIEST_DAY = date(1970, 1, 1)
-LATEST_DAY = date(9000, 12, 31)
+from app.weeks import check_day, local_midnight
 
 CSV_COLUMNS = (
     "id",
@@ -59,8 +51,12 @@ _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 @dataclass(frozen=True)
 class SessionPage:
+    """One page of sessions; `limit` is the page size actually used (capped)."""
+
     sessions: Sequence[Session]
     count: int
+    limit: int
+    offset: int
 
 
 @dataclass(frozen=True)
@@ -82,36 +78,10 @@ async def page(
     """The user's sessions, newest first; `limit` is capped at MAX_PAGE_SIZE."""
     if limit < 1 or offset < 0:
         raise InvalidInput("limit must be at least 1 and offset at least 0.")
+    limit = min(limit, MAX_PAGE_SIZE)
     where = SessionFilter(status=status, subject=subject, active=active)
-    rows, count = await SessionRepository(db).page(
-        user_id, where, limit=min(limit, MAX_PAGE_SIZE), offset=offset
-    )
-    return SessionPage(sessions=rows, count=count)
-
-
-def parse_day(text: str | None, name: str) -> date | None:
-    """A `YYYY-MM-DD` query value; empty means no bound."""
-    cleaned = (text or "").strip()
-    if not cleaned:
-        return None
-    if _ISO_DATE.fullmatch(cleaned):
-        try:
-            return check_day(date.fromisoformat(cleaned), name)
-        except ValueError:
-            pass
-    raise InvalidInput(f"{name} must be a date written YYYY-MM-DD, e.g. 2026-11-16.")
-
-
-def check_day(day: date, name: str) -> date:
-    if not EARLIEST_DAY <= day <= LATEST_DAY:
-        raise InvalidInput(
-            f"{name} must be between {EARLIEST_DAY.isoformat()} and {LATEST_DAY.isoformat()}."
-        )
-    return day
-
-
-def _local_midnight(day: date, tz: ZoneInfo) -> datetime:
-    return datetime.combine(day, time(0), tzinfo=tz).astimezone(UTC)
+    rows, count = await SessionRepository(db).page(user_id, where, limit=limit, offset=offset)
+    return SessionPage(sessions=rows, count=count, limit=limit, offset=offset)
 
 
 async def export_csv(
@@ -124,12 +94,12 @@ async def export_csv(
     if first_day is not None and last_day is not None and last_day < first_day:
         raise InvalidInput("The 'to' day is before the 'from' day.")
     timezone = await accounts.timezone_of(db, user_id)
-    tz = zone(timezone)
+    tz = timezones.zone(timezone)
     where = SessionFilter(
-        started_from=None if first_day is None else _local_midnight(first_day, tz),
+        started_from=None if first_day is None else local_midnight(first_day, tz),
         started_before=None
         if last_day is None
-        else _local_midnight(last_day + timedelta(days=1), tz),
+        else local_midnight(last_day + timedelta(days=1), tz),
     )
     sessions = await SessionRepository(db).all_matching(user_id, where)
     now = clock.now()

@@ -27,5 +27,6 @@ def as_dict() -> dict[str, int]:
         "note": NOTE_MAX_LENGTH,
         "duration": DURATION_MAX_LENGTH,
         "issue_url": ISSUE_URL_MAX_LENGTH,
+        "timezone": TIMEZONE_MAX_LENGTH,
         "hours": MAX_WEEKLY_HOURS,
     }

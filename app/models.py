@@ -48,6 +48,7 @@ class SessionStatus(enum.StrEnum):
 
 
 ACTIVE_STATUSES = (SessionStatus.RUNNING, SessionStatus.PAUSED)
+ENDED_STATUSES = (SessionStatus.ENDED_UNCONFIRMED, SessionStatus.ENDED_CONFIRMED)
 
 
 class SessionSource(enum.StrEnum):
@@ -217,3 +218,21 @@ class ProcessedEvent(TimestampMixin, Base):
         UniqueConstraint("kind", "event_id"),
         Index(None, "created_at"),
     )
+
+
+class SwitchOffer(TimestampMixin, Base):
+    """An issue assigned to someone while they tracked something else: their Switch button.
+
+    The button's `custom_id` is `switch:<id>`, a short integer that names nothing private.
+    """
+
+    __tablename__ = "switch_offers"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    github_repo: Mapped[str] = mapped_column(Text)
+    github_issue_number: Mapped[int] = mapped_column(Integer)
+    github_issue_url: Mapped[str] = mapped_column(Text)
+    issue_title: Mapped[str] = mapped_column(Text)
+
+    __table_args__ = (Index(None, "created_at"),)

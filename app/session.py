@@ -1,4 +1,15 @@
-"""The Session handler: the focus-session state machine (seed 000 §5, DESIGN "Domain").
+"""The focus-session state machine: clock in, pause, resume, clock out, and review.
+
+| action | allowed from | effect |
+|---|---|---|
+| clock in | no active session | a new RUNNING session; a new subject is created |
+| pause | RUNNING | PAUSED, `pause_started_at = now` |
+| resume | PAUSED | the open pause is added to `total_paused_seconds`; RUNNING |
+| clock out | RUNNING, PAUSED | an open pause is accrued; `ended_at = now`; ENDED_UNCONFIRMED |
+| adjust time | ENDED_UNCONFIRMED (and ENDED_CONFIRMED from the page and REST) | the override |
+| edit goal | any | the goal (empty clears it) |
+| confirm | ENDED_UNCONFIRMED | ENDED_CONFIRMED |
+| reopen | ENDED_UNCONFIRMED, if nothing else is active | RUNNING; the gap counts as paused |
 
 Every operation locks the acting user's row first, so two clicks or two devices
 serialise; the partial unique index on active sessions is the backstop. An action whose
@@ -7,7 +18,6 @@ target state already holds changes nothing and says so in `Outcome.notice`.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -19,14 +29,19 @@ from app import accounts
 from app.clock import clock
 from app.durations import MAX_DURATION_SECONDS, format_duration, parse_duration
 from app.errors import Conflict, InvalidInput, NotFound, NotOwner
-from app.models import ACTIVE_STATUSES, Session, SessionSource, SessionStatus, StopReason
+from app.issues import IssueRef
+from app.limits import GOAL_MAX_LENGTH, NOTE_MAX_LENGTH
+from app.models import (
+    ACTIVE_STATUSES,
+    ENDED_STATUSES,
+    Session,
+    SessionSource,
+    SessionStatus,
+    StopReason,
+)
 from app.repositories.sessions import SessionRepository
-from app.text import storable
-
-GOAL_MAX_LENGTH = 200
-NOTE_MAX_LENGTH = 2000
-
-ENDED = (SessionStatus.ENDED_UNCONFIRMED, SessionStatus.ENDED_CONFIRMED)
+from app.text import one_line, storable
+from app.timing import paused_seconds
 
 
 @dataclass(frozen=True)
@@ -41,41 +56,10 @@ class Outcome:
         return self.notice is not None
 
 
-@dataclass(frozen=True)
-class GithubIssue:
-    repo: str
-    number: int
-    url: str
-
-
-# An issue's address as people paste it (a trailing `#issuecomment-…` is fine). Nine digits
-# at most keeps the number inside the integer column.
-_ISSUE_URL = re.compile(
-    r"https://(?:www\.)?github\.com/([A-Za-z0-9][A-Za-z0-9-]{0,38})/([A-Za-z0-9._-]{1,100})"
-    r"/issues/([0-9]{1,9})/?(?:[?#][^\s]*)?",
-    re.ASCII,
-)
-
-
-def github_issue_from_url(url: str) -> GithubIssue:
-    """The issue that `https://github.com/owner/repo/issues/12` points at, in canonical form."""
-    match = _ISSUE_URL.fullmatch(url.strip())
-    if match is None or int(match[3]) == 0:
-        raise InvalidInput(
-            "That is not a GitHub issue URL; it looks like https://github.com/owner/repo/issues/12."
-        )
-    owner, repo, number = match[1], match[2], int(match[3])
-    return GithubIssue(
-        repo=f"{owner}/{repo}",
-        number=number,
-        url=f"https://github.com/{owner}/{repo}/issues/{number}",
-    )
-
-
 def _clean_goal(goal: str | None) -> str | None:
-    goal = " ".join(storable(goal or "", "purpose").split())
+    goal = one_line(storable(goal or "", "goal"))
     if len(goal) > GOAL_MAX_LENGTH:
-        raise InvalidInput(f"A purpose is at most {GOAL_MAX_LENGTH} characters.")
+        raise InvalidInput(f"A goal is at most {GOAL_MAX_LENGTH} characters.")
     return goal or None
 
 
@@ -84,13 +68,9 @@ def _describe(session: Session) -> str:
 
 
 async def _owned(db: AsyncSession, user_id: str, session_id: int, username: str | None) -> Session:
+    """The user's session, read under the user's row lock, for an action on it."""
     await accounts.ensure_user(db, user_id, username)
-    session = await SessionRepository(db).get(session_id)
-    if session is None:
-        raise NotFound("No session with that id.")
-    if session.user_id != user_id:
-        raise NotOwner()
-    return session
+    return await get(db, user_id, session_id)
 
 
 async def current(db: AsyncSession, user_id: str) -> Session | None:
@@ -102,6 +82,7 @@ async def recent(db: AsyncSession, user_id: str, limit: int = 10) -> Sequence[Se
 
 
 async def get(db: AsyncSession, user_id: str, session_id: int) -> Session:
+    """The user's session; NotOwner (a 404 to REST) when it is someone else's."""
     session = await SessionRepository(db).get(session_id)
     if session is None:
         raise NotFound("No session with that id.")
@@ -118,7 +99,7 @@ async def clock_in(
     *,
     source: SessionSource,
     username: str | None = None,
-    issue: GithubIssue | None = None,
+    issue: IssueRef | None = None,
 ) -> Session:
     goal = _clean_goal(goal)
     await accounts.ensure_user(db, user_id, username)
@@ -152,6 +133,13 @@ async def clock_in(
         what = _describe(active) if active is not None else "another session"
         raise Conflict(f"You are already tracking {what}. Clock out of it first.")
     return session
+
+
+async def clock_in_on_issue(db: AsyncSession, user_id: str, issue: IssueRef) -> Session:
+    """Clock in on a GitHub issue: the repository is the subject, `#N title` the goal."""
+    return await clock_in(
+        db, user_id, issue.subject, issue.goal, source=SessionSource.GITHUB, issue=issue
+    )
 
 
 async def pause(
@@ -191,13 +179,6 @@ async def _pause(db: AsyncSession, session: Session) -> Outcome:
     return Outcome(session)
 
 
-def _accrued_pause(session: Session) -> int:
-    if session.status != SessionStatus.PAUSED or session.pause_started_at is None:
-        return session.total_paused_seconds
-    gap = int((clock.now() - session.pause_started_at).total_seconds())
-    return session.total_paused_seconds + max(0, gap)
-
-
 async def resume(
     db: AsyncSession, user_id: str, session_id: int, *, username: str | None = None
 ) -> Outcome:
@@ -223,7 +204,7 @@ async def _resume(db: AsyncSession, session: Session) -> Outcome:
     await SessionRepository(db).save(
         session,
         status=SessionStatus.RUNNING,
-        total_paused_seconds=_accrued_pause(session),
+        total_paused_seconds=paused_seconds(session, now),
         pause_started_at=None,
         updated_at=now,
     )
@@ -234,39 +215,38 @@ async def clock_out(
     db: AsyncSession,
     user_id: str,
     session_id: int,
-    purpose: str | None = None,
+    goal: str | None = None,
     *,
     reason: StopReason = StopReason.USER,
     username: str | None = None,
 ) -> Outcome:
     session = await _owned(db, user_id, session_id, username)
-    if session.status in ENDED:
+    if session.status in ENDED_STATUSES:
         return Outcome(session, "Already clocked out.")
-    return Outcome(await _end(db, session, purpose, reason))
+    return Outcome(await _end(db, session, goal, reason))
 
 
-async def _end(
-    db: AsyncSession, session: Session, purpose: str | None, reason: StopReason
-) -> Session:
+async def _end(db: AsyncSession, session: Session, goal: str | None, reason: StopReason) -> Session:
+    """End the session; a goal given at clock-out replaces the one it had."""
     now = clock.now()
     changes: dict[str, Any] = {
         "status": SessionStatus.ENDED_UNCONFIRMED,
-        "total_paused_seconds": _accrued_pause(session),
+        "total_paused_seconds": paused_seconds(session, now),
         "pause_started_at": None,
         "ended_at": now,
         "stop_reason": reason,
         "updated_at": now,
     }
-    purpose = _clean_goal(purpose)
-    if purpose is not None:
-        changes["goal"] = purpose
+    goal = _clean_goal(goal)
+    if goal is not None:
+        changes["goal"] = goal
     return await SessionRepository(db).save(session, **changes)
 
 
 async def clock_out_active(
     db: AsyncSession,
     user_id: str,
-    purpose: str | None = None,
+    goal: str | None = None,
     *,
     reason: StopReason = StopReason.USER,
     username: str | None = None,
@@ -275,12 +255,12 @@ async def clock_out_active(
     session = await locked_active(db, user_id, username)
     if session is None:
         raise Conflict("You are not tracking anything. Start a session first.")
-    return await _end(db, session, purpose, reason)
+    return await _end(db, session, goal, reason)
 
 
 async def end_locked(db: AsyncSession, session: Session, reason: StopReason) -> Session:
     """End a session whose owner's row the caller has already locked (stale, GitHub)."""
-    if session.status in ENDED:
+    if session.status in ENDED_STATUSES:
         return session
     return await _end(db, session, None, reason)
 
@@ -318,7 +298,7 @@ async def adjust_time(
     return Outcome(session)
 
 
-async def edit_purpose(
+async def edit_goal(
     db: AsyncSession,
     user_id: str,
     session_id: int,
@@ -329,7 +309,7 @@ async def edit_purpose(
     cleaned = _clean_goal(goal)
     session = await _owned(db, user_id, session_id, username)
     if session.goal == cleaned:
-        return Outcome(session, "The purpose is unchanged.")
+        return Outcome(session, "The goal is unchanged.")
     await SessionRepository(db).save(session, goal=cleaned, updated_at=clock.now())
     return Outcome(session)
 

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app import events
+from app import accounts, events, github
 from app import session as sessions
 from app.clock import clock
 from app.config import get_settings
@@ -66,13 +66,13 @@ async def stop_for_user(db: AsyncSession, user_id: str, before: datetime) -> Ses
 async def stop(db: AsyncSession, *, hours: float | None = None) -> list[Session]:
     """End every stale session, oldest first. The caller owns (and commits) the transaction.
 
-    Owners are locked in sorted order (`accounts.lock_users`' rule), so two runs at once,
-    or a run and a multi-user GitHub event, queue behind each other instead of deadlocking.
+    Owners are locked in `accounts.in_lock_order`, so two runs at once, or a run and a
+    multi-user GitHub event, queue behind each other instead of deadlocking.
     """
     before = cutoff(stale_hours(hours), clock.now())
     candidates = await SessionRepository(db).started_before(before)
     stopped = []
-    for user_id in sorted({session.user_id for session in candidates}):
+    for user_id in accounts.in_lock_order(session.user_id for session in candidates):
         session = await stop_for_user(db, user_id, before)
         if session is not None:
             stopped.append(session)
@@ -81,8 +81,10 @@ async def stop(db: AsyncSession, *, hours: float | None = None) -> list[Session]
 
 
 async def sweep(db: AsyncSession, *, hours: float | None = None) -> Sweep:
-    """The periodic maintenance: stop stale sessions and forget old idempotency records."""
+    """The periodic maintenance: stop stale sessions, forget old idempotency records and
+    switch offers."""
     threshold = stale_hours(hours)
     stopped = await stop(db, hours=threshold)
     pruned = await events.prune(db)
+    await github.prune_offers(db)
     return Sweep(hours=threshold, stopped=stopped, pruned_events=pruned)

@@ -1,7 +1,12 @@
-"""Measured, paused and effective time of a session (seed 000 §5.1).
+"""Measured, paused and effective time of a session: the one definition.
 
-This is the one definition. `session_times` serves every front door; `effective_seconds_sql`
-is the same rule for aggregates inside PostgreSQL, and a property test holds the two equal.
+- measured: from the start to the end (or to now, while active);
+- paused: the pauses taken, including one still open;
+- effective: the override when the owner corrected it, else measured minus paused, and
+  never below zero.
+
+`session_times` serves every front door; `effective_seconds_sql` is the same rule for
+aggregates inside PostgreSQL, and a property test holds the two equal.
 """
 
 from __future__ import annotations
@@ -26,12 +31,18 @@ def _seconds(later: datetime, earlier: datetime) -> int:
     return max(0, int((later - earlier).total_seconds()))
 
 
-def session_times(session: Session, now: datetime) -> SessionTimes:
-    end = session.ended_at or now
-    measured = _seconds(end, session.started_at)
+def paused_seconds(session: Session, now: datetime) -> int:
+    """The pauses taken so far, a pause still open included (what a resume makes final)."""
     paused = session.total_paused_seconds
     if session.status == SessionStatus.PAUSED and session.pause_started_at is not None:
         paused += _seconds(now, session.pause_started_at)
+    return paused
+
+
+def session_times(session: Session, now: datetime) -> SessionTimes:
+    end = session.ended_at or now
+    measured = _seconds(end, session.started_at)
+    paused = paused_seconds(session, now)
     if session.effective_override_seconds is not None:
         effective = session.effective_override_seconds
     else:

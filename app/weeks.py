@@ -1,27 +1,24 @@
-"""Weeks run Monday to Monday in the user's own timezone; these helpers turn them into UTC."""
+"""Days and weeks in the user's own timezone, as UTC instants; weeks run Monday to Monday.
+
+Also the one reading of a day typed as `YYYY-MM-DD`, for every front door.
+"""
 
 from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
+from app import timezones
 from app.errors import InvalidInput
 
 # date.fromisoformat also takes `20261231` and `2026-W53-4` since 3.11; the API promises
 # only YYYY-MM-DD, so anything else is refused before it gets there.
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
 
-
-def zone(name: str) -> ZoneInfo:
-    """The ZoneInfo for an IANA name; unknown names raise InvalidInput."""
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        # ValueError covers names zoneinfo refuses outright, such as "" or "../etc".
-        raise InvalidInput(
-            f"'{name[:64]}' isn't a known timezone; use an IANA name such as Australia/Sydney."
-        ) from exc
+# Far enough for any real history, near enough that local midnights never overflow datetime.
+EARLIEST_DAY = date(1970, 1, 1)
+LATEST_DAY = date(9000, 12, 31)
 
 
 def monday_of(day: date) -> date:
@@ -39,27 +36,42 @@ def week_bounds(timezone: str | ZoneInfo, week_start: date) -> tuple[datetime, d
     """UTC instants of local Monday 00:00 of that week and of the Monday after (end exclusive)."""
     tz = _as_zone(timezone)
     monday = monday_of(week_start)
-    return _first_instant(monday, tz), _first_instant(monday + timedelta(days=7), tz)
+    return local_midnight(monday, tz), local_midnight(monday + timedelta(days=7), tz)
 
 
-def parse_week(text: str) -> date:
-    """The Monday of the week containing an ISO date `YYYY-MM-DD` (any day of that week)."""
-    cleaned = text.strip()
+def check_day(day: date, name: str) -> date:
+    if not EARLIEST_DAY <= day <= LATEST_DAY:
+        raise InvalidInput(
+            f"{name} must be between {EARLIEST_DAY.isoformat()} and {LATEST_DAY.isoformat()}."
+        )
+    return day
+
+
+def parse_day(text: str | None, name: str) -> date | None:
+    """A day written `YYYY-MM-DD` (`name` says which, in the error); empty means none."""
+    cleaned = (text or "").strip()
+    if not cleaned:
+        return None
     if _ISO_DATE.fullmatch(cleaned):
         try:
-            return monday_of(date.fromisoformat(cleaned))
+            return check_day(date.fromisoformat(cleaned), name)
         except ValueError:
             pass
-    raise InvalidInput(
-        f"'{cleaned[:32]}' isn't a date; give any day of the week as YYYY-MM-DD, e.g. 2026-11-16."
-    )
+    raise InvalidInput(f"{name} must be a date written YYYY-MM-DD, e.g. 2026-11-16.")
+
+
+def parse_week(text: str | None) -> date | None:
+    """The Monday of the week containing a day written `YYYY-MM-DD`; empty means none."""
+    day = parse_day(text, "week")
+    return None if day is None else monday_of(day)
 
 
 def _as_zone(timezone: str | ZoneInfo) -> ZoneInfo:
-    return timezone if isinstance(timezone, ZoneInfo) else zone(timezone)
+    return timezone if isinstance(timezone, ZoneInfo) else timezones.zone(timezone)
 
 
-def _first_instant(day: date, tz: ZoneInfo) -> datetime:
+def local_midnight(day: date, tz: ZoneInfo) -> datetime:
+    """The UTC instant at which `day` begins in `tz`."""
     # fold=0 is the right reading of local midnight on both kinds of DST change:
     # - when clocks go back across midnight (Asia/Jerusalem, 2002-10-07), 00:00 happens twice
     #   and fold=0 is the first time, so no session from that first hour is lost;

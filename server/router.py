@@ -21,8 +21,9 @@ from server import errors, security
 from server import logging as request_log
 from server.api.router import router as api_router
 from server.cron.router import router as cron_router
-from server.discord.router import router as discord_router
-from server.github.router import router as github_router
+from server.integrations.discord import deferral
+from server.integrations.discord.router import router as discord_router
+from server.integrations.github.router import router as github_router
 from server.web.router import router as web_router
 
 
@@ -32,6 +33,8 @@ async def lifespan(_: FastAPI) -> AsyncIterator[None]:
     # TIMETRACK_SECRET_KEY and DATABASE_URL; the error names what is missing.
     get_settings().check_production()
     yield
+    # Deferred Discord answers still being completed get to finish before the process ends.
+    await deferral.drain()
 
 
 def create_app() -> FastAPI:

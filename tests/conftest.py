@@ -22,12 +22,15 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, a
 from app import migrate
 from app.clock import Clock, clock
 from app.config import get_settings
-from app.db import database, ensure_database, libpq_url, resolve_database_url
-from server.dependencies import get_db
+from app.db import database, ensure_database, libpq_url, resolve_database_url, unit_of_work
+from server.transaction import get_db
 
 # A Wednesday, well away from any DST change in Sydney.
 FROZEN_AT = datetime(2026, 11, 18, 1, 0, 0, tzinfo=UTC)
-TABLES = "processed_events, login_links, api_tokens, sessions, weekly_allocations, subjects, users"
+TABLES = (
+    "switch_offers, processed_events, login_links, api_tokens, sessions, weekly_allocations,"
+    " subjects, users"
+)
 
 
 def _test_database_url() -> str:
@@ -103,12 +106,8 @@ async def client(db: AsyncSession) -> AsyncIterator[AsyncClient]:
     from server.router import app
 
     async def test_db() -> AsyncIterator[AsyncSession]:
-        try:
+        async with unit_of_work(db):
             yield db
-            await db.commit()
-        except BaseException:
-            await db.rollback()
-            raise
 
     app.dependency_overrides[get_db] = test_db
     async with AsyncClient(transport=ASGITransport(app=app), base_url="http://testserver") as http:

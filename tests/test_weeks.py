@@ -10,7 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from app.errors import InvalidInput
-from app.weeks import monday_of, parse_week, week_bounds, week_start_for, zone
+from app.timezones import zone
+from app.weeks import monday_of, parse_week, week_bounds, week_start_for
 
 SYDNEY = ZoneInfo("Australia/Sydney")
 HOUR = timedelta(hours=1)
@@ -186,7 +187,6 @@ def test_parse_week(text: str, monday: date) -> None:
 @pytest.mark.parametrize(
     "text",
     [
-        "",
         "tomorrow",
         "2026-02-30",
         "2026-13-01",
@@ -202,9 +202,14 @@ def test_parse_week_rejects_anything_but_iso_dates(text: str) -> None:
         parse_week(text)
 
 
+@pytest.mark.parametrize("text", ["", "   ", None])
+def test_no_week_given_means_none(text: str | None) -> None:
+    assert parse_week(text) is None
+
+
 def test_zone_names() -> None:
     assert zone("Australia/Sydney") == SYDNEY
-    for bad in ["Mars/Olympus", "", "../etc/passwd", "America"]:
+    for bad in ["Mars/Olympus", "", "../etc/passwd", "America", "localtime", "Factory"]:
         with pytest.raises(InvalidInput, match="IANA"):
             zone(bad)
     with pytest.raises(InvalidInput):

@@ -4,7 +4,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import bindparam, delete, select
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from app.models import ProcessedEvent
@@ -50,6 +50,23 @@ class ProcessedEventRepository(Repository):
         }
         return (await self.db.execute(_record(), parameters)).scalar_one_or_none() is not None
 
+    async def answer(
+        self,
+        kind: str,
+        event_id: str,
+        *,
+        status_code: int,
+        succeeded: bool,
+        response: dict[str, Any],
+    ) -> None:
+        """Replace the answer of an event recorded earlier in this transaction."""
+        statement = (
+            update(ProcessedEvent)
+            .where(ProcessedEvent.kind == kind, ProcessedEvent.event_id == event_id)
+            .values(status_code=status_code, succeeded=succeeded, response=response)
+        )
+        await self.db.execute(statement)
+
     async def find(self, kind: str, event_id: str) -> ProcessedEvent | None:
         statement = select(ProcessedEvent).where(
             ProcessedEvent.kind == kind, ProcessedEvent.event_id == event_id
@@ -63,9 +80,6 @@ class ProcessedEventRepository(Repository):
             .returning(ProcessedEvent.id)
         )
         return len((await self.db.execute(statement)).all())
-
-    async def get(self, row_id: int) -> ProcessedEvent | None:
-        return await self.db.get(ProcessedEvent, row_id)
 
     async def forget_failed(self, kind: str, event_id: str) -> bool:
         """Drop a record whose answer was a server-side failure, so a redelivery runs again."""

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
 from app import allocation
-from app.history import check_day
+from app.limits import SUBJECT_MAX_LENGTH
 from app.weeks import parse_week
-from server.api.params import CurrentCaller, Db
 from server.api.schemas import AllocationIn, Text, WeekReportOut, error_responses
+from server.auth.caller import CurrentCaller
+from server.transaction import Db
 
 router = APIRouter(prefix="/api/allocations", tags=["allocations"])
 
@@ -24,12 +24,6 @@ WeekQuery = Annotated[
 ]
 
 
-def _week(text: str | None) -> date | None:
-    if text is None or not text.strip():
-        return None
-    return check_day(parse_week(text), "week")
-
-
 @router.get(
     "/",
     response_model=WeekReportOut,
@@ -37,7 +31,7 @@ def _week(text: str | None) -> date | None:
     responses=error_responses(422),
 )
 async def get_week(caller: CurrentCaller, db: Db, week: WeekQuery = None) -> WeekReportOut:
-    return WeekReportOut.of(await allocation.week_report(db, caller.id, week=_week(week)))
+    return WeekReportOut.of(await allocation.week_report(db, caller.id, week=parse_week(week)))
 
 
 @router.put(
@@ -48,11 +42,15 @@ async def get_week(caller: CurrentCaller, db: Db, week: WeekQuery = None) -> Wee
     responses=error_responses(404, 422),
 )
 async def put_allocation(
-    subject: Annotated[Text, Path(max_length=200, description="The subject's name.")],
+    subject: Annotated[
+        Text, Path(max_length=SUBJECT_MAX_LENGTH, description="The subject's name.")
+    ],
     body: AllocationIn,
     caller: CurrentCaller,
     db: Db,
     week: WeekQuery = None,
 ) -> WeekReportOut:
-    report = await allocation.set_allocation(db, caller.id, subject, body.hours, week=_week(week))
+    report = await allocation.set_allocation(
+        db, caller.id, subject, body.hours, week=parse_week(week)
+    )
     return WeekReportOut.of(report)

@@ -5,8 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from app import accounts
-from server.api.params import CurrentCaller, Db
 from server.api.schemas import MeOut, MePatchIn, SubjectListOut, SubjectOut, error_responses
+from server.auth.caller import CurrentCaller
+from server.transaction import Db
 
 router = APIRouter(prefix="/api", tags=["account"])
 

@@ -1,4 +1,5 @@
-"""The REST API under `/api` (CONTRACT "REST"): tokens for scripts, the cookie for the page."""
+"""The REST API under `/api`, shaped like BLT's timer API: tokens for scripts, the cookie
+for the page."""
 
 from __future__ import annotations
 

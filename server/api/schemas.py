@@ -1,4 +1,4 @@
-"""REST request and response bodies (CONTRACT "REST"), and domain objects -> JSON.
+"""REST request and response bodies, and domain objects -> JSON.
 
 Every string that reaches PostgreSQL is checked here for NUL characters and unpaired
 surrogates, which JSON can carry but a `text` column cannot store.
@@ -12,18 +12,25 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt
 
 from app.allocation import WeekReport, remaining_seconds
+from app.errors import InvalidInput
+from app.limits import (
+    DURATION_MAX_LENGTH,
+    GOAL_MAX_LENGTH,
+    ISSUE_URL_MAX_LENGTH,
+    NOTE_MAX_LENGTH,
+    SUBJECT_MAX_LENGTH,
+    TIMEZONE_MAX_LENGTH,
+)
 from app.models import Session, SessionSource, SessionStatus, StopReason, User
+from app.text import storable
 from app.timing import session_times
 
 
 def storable_text(value: str) -> str:
-    if "\x00" in value:
-        raise ValueError("must not contain NUL characters")
     try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise ValueError("must be valid Unicode text") from None
-    return value
+        return storable(value, "text")
+    except InvalidInput as error:
+        raise ValueError(error.detail) from None
 
 
 Text = Annotated[str, AfterValidator(storable_text)]
@@ -107,25 +114,29 @@ class SessionPageOut(BaseModel):
 
 
 class StartIn(Body):
-    subject: Text = Field(max_length=200, examples=["search_engine"])
-    goal: Text | None = Field(default=None, max_length=1000, examples=["finish web scraper"])
+    subject: Text = Field(max_length=SUBJECT_MAX_LENGTH, examples=["search_engine"])
+    goal: Text | None = Field(
+        default=None, max_length=GOAL_MAX_LENGTH, examples=["finish web scraper"]
+    )
     github_issue_url: Text | None = Field(
         default=None,
-        max_length=1000,
+        max_length=ISSUE_URL_MAX_LENGTH,
         examples=["https://github.com/octo-org/hello-world/issues/12"],
     )
 
 
 class StopIn(Body):
-    purpose: Text | None = Field(default=None, max_length=1000)
+    purpose: Text | None = Field(
+        default=None, max_length=GOAL_MAX_LENGTH, description="A goal that replaces the one set."
+    )
 
 
 class SessionPatchIn(Body):
-    goal: Text | None = Field(default=None, max_length=1000)
-    note: Text | None = Field(default=None, max_length=10000)
+    goal: Text | None = Field(default=None, max_length=GOAL_MAX_LENGTH)
+    note: Text | None = Field(default=None, max_length=NOTE_MAX_LENGTH)
     effective_duration: Text | None = Field(
         default=None,
-        max_length=200,
+        max_length=DURATION_MAX_LENGTH,
         description="Corrected effective time: `1h 20m`, `80m`, `1:20` or `4800s`.",
         examples=["1:20"],
     )
@@ -151,7 +162,9 @@ class MeOut(BaseModel):
 
 
 class MePatchIn(Body):
-    timezone: Text | None = Field(default=None, max_length=200, examples=["Europe/Berlin"])
+    timezone: Text | None = Field(
+        default=None, max_length=TIMEZONE_MAX_LENGTH, examples=["Europe/Berlin"]
+    )
 
 
 class SubjectOut(BaseModel):

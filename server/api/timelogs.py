@@ -16,8 +16,11 @@ from app import history
 from app import session as sessions
 from app.clock import clock
 from app.errors import Conflict, InvalidInput
+from app.issues import parse_issue_url
+from app.limits import SUBJECT_MAX_LENGTH
 from app.models import Session, SessionStatus
-from server.api.params import CurrentCaller, Db, SessionId
+from app.weeks import parse_day
+from server.api.params import SessionId
 from server.api.schemas import (
     SessionOut,
     SessionPageOut,
@@ -27,7 +30,8 @@ from server.api.schemas import (
     Text,
     error_responses,
 )
-from server.dependencies import Caller
+from server.auth.caller import Caller, CurrentCaller
+from server.transaction import Db
 
 router = APIRouter(prefix="/api/timelogs", tags=["timelogs"])
 
@@ -60,17 +64,17 @@ async def list_timelogs(
     caller: CurrentCaller,
     db: Db,
     status: SessionStatus | None = None,
-    subject: Annotated[Text | None, Query(max_length=200)] = None,
+    subject: Annotated[Text | None, Query(max_length=SUBJECT_MAX_LENGTH)] = None,
     active: Annotated[
         bool | None, Query(description="true: running or paused; false: ended.")
     ] = None,
     limit: Annotated[int, Query(ge=1, description="Page size; at most 100.")] = 20,
     offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
 ) -> SessionPageOut:
-    limit = min(limit, history.MAX_PAGE_SIZE)
     found = await history.page(
         db, caller.id, status=status, subject=subject, active=active, limit=limit, offset=offset
     )
+    limit = found.limit
     following = offset + limit
     return SessionPageOut(
         count=found.count,
@@ -118,8 +122,8 @@ async def export_timelogs(
     export = await history.export_csv(
         db,
         caller.id,
-        first_day=history.parse_day(first, "from"),
-        last_day=history.parse_day(last, "to"),
+        first_day=parse_day(first, "from"),
+        last_day=parse_day(last, "to"),
     )
     return Response(
         content=export.text,
@@ -138,7 +142,7 @@ async def export_timelogs(
 async def start_timelog(body: StartIn, caller: CurrentCaller, db: Db) -> SessionOut:
     issue = None
     if body.github_issue_url and body.github_issue_url.strip():
-        issue = sessions.github_issue_from_url(body.github_issue_url)
+        issue = parse_issue_url(body.github_issue_url)
     session = await sessions.clock_in(
         db, caller.id, body.subject, body.goal, source=caller.source, issue=issue
     )
@@ -181,8 +185,8 @@ async def resume_timelog(session_id: SessionId, caller: CurrentCaller, db: Db) -
 async def stop_timelog(
     session_id: SessionId, caller: CurrentCaller, db: Db, body: StopIn | None = None
 ) -> Any:
-    purpose = body.purpose if body is not None else None
-    return _settled(await sessions.clock_out(db, caller.id, session_id, purpose))
+    goal = body.purpose if body is not None else None
+    return _settled(await sessions.clock_out(db, caller.id, session_id, goal))
 
 
 @router.post(
@@ -229,7 +233,7 @@ async def patch_timelog(
     given = body.model_fields_set
     session = await sessions.get(db, caller.id, session_id)
     if "goal" in given:
-        session = (await sessions.edit_purpose(db, caller.id, session_id, body.goal)).session
+        session = (await sessions.edit_goal(db, caller.id, session_id, body.goal)).session
     if "note" in given:
         session = (await sessions.edit_note(db, caller.id, session_id, body.note)).session
     value: str | int | None = (

@@ -8,20 +8,18 @@ inline script or inline style, so a strict Content-Security-Policy can be applie
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
 from urllib.parse import parse_qs
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
-from sqlalchemy.ext.asyncio import AsyncSession
 
 import app as package
-from app import accounts, limits
+from app import accounts, limits, timezones
 from app.config import get_settings
 from app.errors import InvalidInput, NotFound
-from server.dependencies import CsrfRejected, get_db, page_user, read_page_session
-from server.web import cookies
+from server.auth import cookie, csrf
+from server.transaction import Db
 
 HERE = Path(__file__).resolve().parent
 STATIC_DIR = HERE / "static"
@@ -43,28 +41,26 @@ MAX_FORM_BYTES = 4096
 templates = Jinja2Templates(directory=HERE / "templates")
 router = APIRouter(include_in_schema=False)
 
-Db = Annotated[AsyncSession, Depends(get_db, scope="function")]
-
 NO_STORE = {"Cache-Control": "no-store"}
 
 
 @router.get("/")
 async def page(request: Request, db: Db) -> Response:
-    session = read_page_session(request)
-    user = await page_user(db, session) if session is not None else None
+    session = cookie.from_request(request)
+    user = await cookie.user_of(db, session) if session is not None else None
     if session is None or user is None:
         response = templates.TemplateResponse(
             request, "signin.html", {"version": package.__version__}, headers=NO_STORE
         )
         if session is not None:
-            cookies.clear_cookie(response)
+            cookie.clear_cookie(response)
         return response
     context = {
         "version": package.__version__,
         "user": user,
-        "csrf_token": cookies.csrf_token(session),
-        "timezones": accounts.timezone_names(limit=1000),
-        "github_linking": get_settings().github_client_id is not None,
+        "csrf_token": csrf.token_for(session),
+        "timezones": timezones.names(limit=1000),
+        "github_linking": get_settings().github_oauth_configured,
         "limits": limits.as_dict(),
     }
     return templates.TemplateResponse(request, "page.html", context, headers=NO_STORE)
@@ -111,7 +107,7 @@ async def login(token: str, request: Request, db: Db) -> Response:
         )
     response = RedirectResponse("/", status_code=303)
     response.headers.update({**NO_STORE, "Referrer-Policy": "no-referrer"})
-    cookies.set_cookie(response, cookies.issue(user.id))
+    cookie.set_cookie(response, cookie.issue(user.id))
     return response
 
 
@@ -126,21 +122,23 @@ async def _form_csrf_token(request: Request) -> str | None:
         fields = parse_qs(body.decode("latin-1"), max_num_fields=10)
     except ValueError:
         return None
-    values = fields.get(cookies.CSRF_FORM_FIELD)
+    values = fields.get(csrf.CSRF_FORM_FIELD)
     return values[0] if values else None
 
 
 @router.post("/logout")
 async def logout(request: Request) -> Response:
     """Forget the page's cookie. The CSRF token comes from the form or the header."""
-    session = read_page_session(request)
+    session = cookie.from_request(request)
     if session is not None:
-        supplied = request.headers.get(cookies.CSRF_HEADER) or await _form_csrf_token(request)
-        if not cookies.csrf_matches(session, supplied):
-            raise CsrfRejected("The sign-out form is out of date. Reload the page and try again.")
+        supplied = request.headers.get(csrf.CSRF_HEADER) or await _form_csrf_token(request)
+        if not csrf.matches(session, supplied):
+            raise csrf.CsrfRejected(
+                "The sign-out form is out of date. Reload the page and try again."
+            )
     response = RedirectResponse("/", status_code=303)
     response.headers.update(NO_STORE)
-    cookies.clear_cookie(response)
+    cookie.clear_cookie(response)
     return response
 
 

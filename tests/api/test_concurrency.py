@@ -10,8 +10,8 @@ from httpx import ASGITransport, AsyncClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app import accounts
-from server.dependencies import get_db
 from server.router import app
+from server.transaction import get_db
 
 USER = "600000000000000001"
 

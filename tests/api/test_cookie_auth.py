@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app import accounts
 from app.clock import Clock
 from app.config import get_settings
-from server.web import cookies
+from server.auth import cookie as cookies
 from tests.api.conftest import ApiUser, error_of
 
 USER = "200000000000000001"

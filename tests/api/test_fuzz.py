@@ -23,8 +23,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app import accounts
 from app import session as sessions
 from app.models import SessionSource
-from server.dependencies import get_db
 from server.router import app
+from server.transaction import get_db
 
 OUR_ROUTES = r"^/api/(timelogs|me|subjects|allocations)"
 SCHEMA = schemathesis.openapi.from_dict(app.openapi()).include(path_regex=OUR_ROUTES)

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.clock import Clock
 from app.config import get_settings
 from app.models import Session
-from server.discord import deferral
+from server.integrations.discord import deferral
 from tests.discord.support import API_BASE, APP_ID, Discord, Signer
 
 

@@ -9,9 +9,9 @@ import pytest
 import respx
 from typer.testing import CliRunner
 
-from app.cli import cli
-from server.discord.client import DiscordClient, DiscordError
-from server.discord.commands import COMMANDS
+from server.cli import cli
+from server.integrations.discord.client import DiscordClient, DiscordError
+from server.integrations.discord.commands import COMMANDS
 from tests.discord.support import API_BASE, APP_ID, GUILD_ID, assert_commands
 
 TOKEN = "bot-token-for-tests"

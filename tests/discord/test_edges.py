@@ -19,7 +19,7 @@ from app import session as sessions
 from app.clock import Clock
 from app.db import create_engine, database
 from app.models import ProcessedEvent, SessionStatus
-from server.discord import deferral
+from server.integrations.discord import deferral
 from tests.discord.support import (
     ALICE,
     API_BASE,

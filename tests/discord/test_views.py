@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from app.allocation import WeekReport
 from app.models import Session, SessionStatus, StopReason, Subject
 from app.repositories.allocations import WeekRow
-from server.discord import views
+from server.integrations.discord import views
 from tests.discord.support import assert_callback
 
 NOW = datetime(2026, 11, 18, 3, 0, tzinfo=UTC)

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app import accounts
+from app import accounts, timezones
 from app import session as sessions
 from app.clock import Clock
 from app.config import get_settings
@@ -64,7 +64,7 @@ async def test_ensure_user_rejects_bad_ids(db: AsyncSession, user_id: str) -> No
 )
 async def test_valid_timezones_are_accepted_and_stored(db: AsyncSession, name: str) -> None:
     user_id = fresh_user_id()
-    assert accounts.validate_timezone(f"  {name} ") == name
+    assert timezones.validate(f"  {name} ") == name
     user = await accounts.set_timezone(db, user_id, name)
     assert user.timezone == name
     assert await accounts.timezone_of(db, user_id) == name
@@ -84,6 +84,9 @@ async def test_valid_timezones_are_accepted_and_stored(db: AsyncSession, name: s
         "Australia/Sydney\x00",
         "x" * 300,
         "+10:00",
+        "localtime",
+        "Factory",
+        "posixrules",
     ],
 )
 async def test_junk_timezones_are_invalid_input(db: AsyncSession, name: str) -> None:
@@ -100,12 +103,12 @@ async def test_timezone_of_an_unknown_user_is_the_default(db: AsyncSession) -> N
 
 
 def test_timezone_names_for_autocomplete() -> None:
-    names = accounts.timezone_names("sydney")
+    names = timezones.names("sydney")
     assert names[0] == "Australia/Sydney"
     assert all("sydney" in name.lower() for name in names)
-    assert accounts.timezone_names("new york")[0] == "America/New_York"
-    assert len(accounts.timezone_names("", limit=25)) == 25
-    assert accounts.timezone_names("no such place") == []
+    assert timezones.names("new york")[0] == "America/New_York"
+    assert len(timezones.names("", limit=25)) == 25
+    assert timezones.names("no such place") == []
 
 
 # Subjects ------------------------------------------------------------------------------
@@ -317,4 +320,4 @@ async def test_text_postgres_cannot_store_is_the_users_mistake(db: AsyncSession,
     with pytest.raises(InvalidInput):
         await sessions.edit_note(db, user, started.id, bad)
     with pytest.raises(InvalidInput):
-        await sessions.edit_purpose(db, user, started.id, bad)
+        await sessions.edit_goal(db, user, started.id, bad)

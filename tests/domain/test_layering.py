@@ -1,8 +1,11 @@
-"""Data flows one way: the domain core (app/) never imports the HTTP layer (server/).
+"""Imports run one way: front doors -> domain, never back, and never across integrations.
 
-`app/cli.py` is the exception by design: it is a front door of its own (the `timetrack`
-command), living in app/ as DESIGN's layout says, and it reaches into server/ only inside
-the commands that serve or talk to Discord, never at import time.
+- The domain (app/) imports no front door (server/). `app/__main__.py`, the launcher of
+  `python -m app`, is the one exception: nothing imports it.
+- An integration (server/integrations/<name>/) imports no other integration.
+- The REST API, the page, auth and scheduled work reach an integration only through the
+  outbound interface (`server.notify`); only the modules that assemble the service
+  (`server.router`, `server.cli`, `server.notify`) import integrations by name.
 """
 
 from __future__ import annotations
@@ -16,48 +19,95 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = ROOT / "app"
-FRONT_DOORS = {"cli.py", "__main__.py"}
-MODULES = sorted(p for p in APP.rglob("*.py") if p.relative_to(APP).as_posix() not in FRONT_DOORS)
+SERVER = ROOT / "server"
+INTEGRATIONS = SERVER / "integrations"
+LAUNCHER = APP / "__main__.py"
+ASSEMBLERS = {SERVER / "router.py", SERVER / "cli.py", SERVER / "notify.py"}
+
+DOMAIN_MODULES = sorted(p for p in APP.rglob("*.py") if p != LAUNCHER)
+SERVER_MODULES = sorted(SERVER.rglob("*.py"))
 
 
-def server_imports(source: str) -> list[str]:
+def imported(source: str) -> list[str]:
+    """Every absolute module an import statement names (relative imports are not used)."""
     found = []
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Import):
-            found += [alias.name for alias in node.names if alias.name.split(".")[0] == "server"]
-        elif (
-            isinstance(node, ast.ImportFrom)
-            and node.level == 0
-            and (node.module or "").split(".")[0] == "server"
-        ):
-            found.append(node.module or "")
+            found += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found.append(node.module)
+            # `from server.integrations import discord` names the package in the alias.
+            found += [f"{node.module}.{alias.name}" for alias in node.names]
     return found
 
 
-def test_the_walk_finds_the_domain() -> None:
-    names = {path.relative_to(APP).as_posix() for path in MODULES}
-    assert {"session.py", "allocation.py", "accounts.py", "timing.py"} <= names
-    assert any(name.startswith("repositories/") for name in names)
+def under(name: str, package: str) -> bool:
+    return name == package or name.startswith(package + ".")
 
 
-def test_the_check_itself_sees_every_spelling() -> None:
+def integration_of(path: Path) -> str | None:
+    if INTEGRATIONS not in path.parents:
+        return None
+    return path.relative_to(INTEGRATIONS).parts[0]
+
+
+def integrations_named(names: list[str]) -> set[str]:
+    return {
+        name.split(".")[2]
+        for name in names
+        if under(name, "server.integrations") and len(name.split(".")) > 2
+    }
+
+
+def label(path: Path) -> str:
+    return path.relative_to(ROOT).as_posix()
+
+
+def test_the_checks_see_every_spelling() -> None:
     source = (
-        "import server\nimport os, server.router as r\nfrom server.api import x\nfrom . import y"
+        "import server\nimport os, server.router as r\nfrom server.api import x\nfrom . import y\n"
+        "from server.integrations import github\n"
     )
-    assert server_imports(source) == ["server", "server.router", "server.api"]
-    assert server_imports("import serverless\nfrom servers import z") == []
+    names = imported(source)
+    assert [n for n in names if under(n, "server")] == [
+        "server",
+        "server.router",
+        "server.api",
+        "server.api.x",
+        "server.integrations",
+        "server.integrations.github",
+    ]
+    assert integrations_named(names) == {"github"}
+    assert not any(under(n, "server") for n in imported("import serverless\nfrom servers import z"))
 
 
-@pytest.mark.parametrize("path", MODULES, ids=lambda p: p.relative_to(APP).as_posix())
-def test_domain_module_does_not_import_server(path: Path) -> None:
-    assert server_imports(path.read_text(encoding="utf-8")) == []
+def test_the_walk_finds_the_layout() -> None:
+    domain = {label(path) for path in DOMAIN_MODULES}
+    assert {"app/session.py", "app/github.py", "app/timing.py"} <= domain
+    assert {integration_of(path) for path in SERVER_MODULES} >= {"discord", "github", None}
+
+
+@pytest.mark.parametrize("path", DOMAIN_MODULES, ids=label)
+def test_the_domain_imports_no_front_door(path: Path) -> None:
+    names = imported(path.read_text(encoding="utf-8"))
+    assert [name for name in names if under(name, "server")] == []
+
+
+@pytest.mark.parametrize("path", SERVER_MODULES, ids=label)
+def test_integrations_stay_out_of_each_other(path: Path) -> None:
+    names = integrations_named(imported(path.read_text(encoding="utf-8")))
+    own = integration_of(path)
+    if own is not None:
+        assert names <= {own}, f"{label(path)} imports another integration"
+    elif path not in ASSEMBLERS:
+        assert names == set(), f"{label(path)} should reach integrations through server.notify"
 
 
 def test_importing_the_whole_domain_loads_nothing_from_server() -> None:
     """Also catches an indirect import (a domain module importing one that imports server)."""
     names = [
         "app." + path.relative_to(APP).with_suffix("").as_posix().replace("/", ".")
-        for path in MODULES
+        for path in DOMAIN_MODULES
     ]
     names = [name.removesuffix(".__init__") for name in names]
     program = (

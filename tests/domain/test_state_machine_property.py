@@ -222,7 +222,7 @@ async def perform(db: AsyncSession, world: World, step: Step) -> Any:
             db, actor, target, step.value, allow_confirmed=step.allow_confirmed
         )
     if step.op == "edit_purpose":
-        return await sessions.edit_purpose(db, actor, target, step.goal)
+        return await sessions.edit_goal(db, actor, target, step.goal)
     action = getattr(sessions, step.op)
     return await action(db, actor, target)
 

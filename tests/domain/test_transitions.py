@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app import session as sessions
 from app.clock import Clock
 from app.errors import Conflict, NotFound, NotOwner
+from app.issues import IssueRef
 from app.models import Session, SessionSource, SessionStatus, StopReason
 from tests.domain.conftest import (
     ENDED_CONFIRMED,
@@ -40,7 +41,7 @@ ACTIONS: dict[str, Action] = {
     "resume": lambda db, user, sid: sessions.resume(db, user, sid),
     "clock_out": lambda db, user, sid: sessions.clock_out(db, user, sid),
     "adjust_time": lambda db, user, sid: sessions.adjust_time(db, user, sid, "45m"),
-    "edit_purpose": lambda db, user, sid: sessions.edit_purpose(db, user, sid, "a new purpose"),
+    "edit_purpose": lambda db, user, sid: sessions.edit_goal(db, user, sid, "a new purpose"),
     "confirm": lambda db, user, sid: sessions.confirm(db, user, sid),
     "reopen": lambda db, user, sid: sessions.reopen(db, user, sid),
 }
@@ -324,14 +325,14 @@ async def test_edit_purpose_empty_clears_and_long_is_rejected(
 
     user = fresh_user_id()
     target = await session_in_state(db, user, ENDED_CONFIRMED, goal="something")
-    cleared = await sessions.edit_purpose(db, user, target.id, "")
+    cleared = await sessions.edit_goal(db, user, target.id, "")
     assert not cleared.already
     assert (await row_of(db, target.id))["goal"] is None
-    assert (await sessions.edit_purpose(db, user, target.id, None)).already
+    assert (await sessions.edit_goal(db, user, target.id, None)).already
 
-    await sessions.edit_purpose(db, user, target.id, "x" * 200)
+    await sessions.edit_goal(db, user, target.id, "x" * 200)
     with pytest.raises(InvalidInput):
-        await sessions.edit_purpose(db, user, target.id, "x" * 201)
+        await sessions.edit_goal(db, user, target.id, "x" * 201)
     assert (await row_of(db, target.id))["goal"] == "x" * 200
 
 
@@ -354,7 +355,7 @@ async def test_clock_in_records_source_issue_and_username(db: AsyncSession, froz
     from app.accounts import get_user
 
     user = fresh_user_id()
-    issue = sessions.GithubIssue("octo-org/hello-world", 12, "https://github.com/o/h/issues/12")
+    issue = IssueRef("octo-org/hello-world", 12, "https://github.com/o/h/issues/12")
     started = await sessions.clock_in(
         db,
         user,

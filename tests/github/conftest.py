@@ -25,9 +25,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app import accounts
 from app import session as sessions
 from app.config import get_settings
+from app.issues import IssueRef
 from app.models import SessionSource
-from app.session import GithubIssue
-from server.discord import deferral, views
+from server.integrations.discord import deferral, views
 from tests.fixtures import GITHUB_FIXTURES
 
 SECRET = "webhook-secret-for-tests"
@@ -246,9 +246,7 @@ async def click_in_dm(
 
 # --- The issue of the real payloads ------------------------------------------------------
 
-ISSUE = GithubIssue(
-    "Codertocat/Hello-World", 1, "https://github.com/Codertocat/Hello-World/issues/1"
-)
+ISSUE = IssueRef("Codertocat/Hello-World", 1, "https://github.com/Codertocat/Hello-World/issues/1")
 GOAL = "#1 Spelling error in the README file"
 LABEL = views.escape("Codertocat/Hello-World#1")  # as Discord cards show it
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import respx
 from httpx import Response
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import session as sessions
@@ -14,7 +15,6 @@ from tests.github.conftest import (
     LABEL,
     Hook,
     assigned,
-    delivery_rows,
     dm_bodies,
     dm_recipients,
     link,
@@ -60,7 +60,15 @@ async def test_the_switch_offer_is_dmed_with_a_short_switch_button(
     response = await hook.send("issues", assigned(), delivery="offer-2")
 
     assert "offered by DM" in response.json()["detail"]
-    (row,) = await delivery_rows(db)
+    offers = await db.execute(
+        text("SELECT id, user_id, github_repo, github_issue_number FROM switch_offers")
+    )
+    (offer,) = offers.mappings().all()
+    assert (offer["user_id"], offer["github_repo"], offer["github_issue_number"]) == (
+        user_id,
+        ISSUE.repo,
+        1,
+    )
     (message,) = dm_bodies(discord_bot)
     assert dm_recipients(discord_bot) == [user_id]
     assert f"assigned **{LABEL}**" in message["content"]
@@ -68,7 +76,7 @@ async def test_the_switch_offer_is_dmed_with_a_short_switch_button(
     card_row, switch_row = message["components"]
     assert f"out:{other.id}" in {c["custom_id"] for c in card_row["components"]}
     switch, open_issue = switch_row["components"]
-    assert switch["custom_id"] == f"switch:{row['id']}"
+    assert switch["custom_id"] == f"switch:{offer['id']}"
     assert len(switch["custom_id"]) <= 100
     assert open_issue["url"] == ISSUE.url
 

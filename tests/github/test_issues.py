@@ -8,8 +8,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import session as sessions
 from app.clock import Clock
+from app.issues import IssueRef
 from app.models import SessionSource, SessionStatus
-from app.session import GithubIssue
 from tests.github.conftest import (
     GOAL,
     ISSUE,
@@ -216,7 +216,7 @@ async def test_closing_clocks_out_every_session_on_the_issue_and_nothing_else(
         ISSUE.repo,
         "#2",
         source=SessionSource.GITHUB,
-        issue=GithubIssue(ISSUE.repo, 2, ISSUE.url[:-1] + "2"),
+        issue=IssueRef(ISSUE.repo, 2, ISSUE.url[:-1] + "2"),
     )
     frozen.advance(60)
 

@@ -17,8 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import accounts
 from app.config import get_settings
-from server.github import oauth
-from server.web import cookies
+from server.auth import cookie as cookies
+from server.integrations.github import oauth
 from tests.github.conftest import GITHUB_API, GITHUB_WEB, fresh_user_id, link
 
 BASE = "http://timetrack.test"
@@ -57,7 +57,7 @@ def state_claims(state: str) -> Any:
 
 async def start(client: AsyncClient, user_id: str) -> str:
     """Follow the Discord link for `user_id`; returns the state sent to GitHub."""
-    url = urlsplit(oauth.link_start_url(user_id))
+    url = urlsplit(accounts.github_link_start_url(user_id))
     response = await client.get(f"{url.path}?{url.query}")
     assert response.status_code == 303, response.text
     return parse_qs(urlsplit(response.headers["location"]).query)["state"][0]
@@ -82,7 +82,7 @@ async def test_the_discord_link_redirects_to_github_with_a_signed_state(
     client: AsyncClient, oauth_env: pytest.MonkeyPatch
 ) -> None:
     user_id = fresh_user_id()
-    url = urlsplit(oauth.link_start_url(user_id))
+    url = urlsplit(accounts.github_link_start_url(user_id))
     assert f"{url.scheme}://{url.netloc}" == BASE and url.path == "/github/link"
 
     response = await client.get(f"{url.path}?{url.query}")
@@ -132,8 +132,10 @@ async def test_a_forged_or_expired_start_token_is_refused(
 ) -> None:
     forged = await client.get("/github/link?token=someone.else.entirely")
     real_time = time.time
-    monkeypatch.setattr(time, "time", lambda: real_time() - oauth.LIFETIME_SECONDS - 60)
-    old_url = urlsplit(oauth.link_start_url(fresh_user_id()))
+    monkeypatch.setattr(
+        time, "time", lambda: real_time() - accounts.GITHUB_LINK_LIFETIME.total_seconds() - 60
+    )
+    old_url = urlsplit(accounts.github_link_start_url(fresh_user_id()))
     monkeypatch.undo()
     expired = await client.get(f"{old_url.path}?{old_url.query}")
 

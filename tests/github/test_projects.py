@@ -14,8 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import session as sessions
 from app.config import get_settings
+from app.issues import IssueRef
 from app.models import SessionSource
-from app.session import GithubIssue
 from tests.github.conftest import GITHUB_API, Hook, delivery_rows, link, payload, session_row
 
 TOKEN = "ghp_token_for_tests"
@@ -23,7 +23,7 @@ ITEM_NODE = "PVTI_lADOAWcTxs07G84AVqWu"
 STATUS_FIELD = "PVTF_lADOAWcTxs07G84AAali"
 REPO = "Octocoders/hello-world"
 URL = f"https://github.com/{REPO}/issues/7"
-ISSUE = GithubIssue(REPO, 7, URL)
+ISSUE = IssueRef(REPO, 7, URL)
 
 
 def item_event(

@@ -18,10 +18,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app import accounts
 from app import session as sessions
 from app.clock import Clock
-from app.github_switch import SWITCH_OFFER_LIFETIME
+from app.github import OFFER_LIFETIME as SWITCH_OFFER_LIFETIME
+from app.issues import IssueRef
 from app.models import Session, SessionSource
-from app.session import GithubIssue
-from server.discord import views
+from server.integrations.discord import views
 from tests.discord.support import assert_callback
 from tests.github.conftest import (
     Hook,
@@ -207,7 +207,7 @@ async def test_a_paused_session_on_the_issue_is_resumed(
     committed: async_sessionmaker[AsyncSession],
 ) -> None:
     user_id, before_id, custom_id = await offer_setup()
-    issue = GithubIssue("Codertocat/Hello-World", 1, ISSUE_URL)
+    issue = IssueRef("Codertocat/Hello-World", 1, ISSUE_URL)
     async with committed() as db, db.begin():
         await sessions.clock_out(db, user_id, before_id)
         on_issue = await sessions.clock_in(

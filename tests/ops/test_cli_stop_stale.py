@@ -13,8 +13,8 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from typer.testing import CliRunner
 
-from app.cli import cli
 from app.clock import clock
+from server.cli import cli
 from tests.ops.conftest import fresh_user_id, hours_ago, run_timetrack, session_started_at
 
 

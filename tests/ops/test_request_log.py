@@ -25,8 +25,8 @@ from app import accounts
 from app.config import get_settings
 from server.logging import UNMATCHED, hash_user, route_template
 from server.router import app
-from tests.ops.conftest import CRON_SECRET, hours_ago, session_started_at
 from tests.fixtures import GITHUB_FIXTURES
+from tests.ops.conftest import CRON_SECRET, hours_ago, session_started_at
 
 BASE_URL = "https://tt.example"
 SECRET_KEY = "signing-key-for-the-log-tests-0123456789"

@@ -12,8 +12,8 @@ from collections.abc import AsyncIterator
 import pytest_asyncio
 from httpx import ASGITransport, AsyncClient
 
-from server.dependencies import get_db
-from server.discord import deferral
+from server.integrations.discord import deferral
+from server.transaction import get_db
 
 # The Discord suite's signing key and settings serve these tests too.
 from tests.discord.conftest import discord_env, signer  # noqa: F401

@@ -32,8 +32,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from app import accounts, migrate
 from app.db import create_engine, database, sqlalchemy_url
 from app.models import Session, SessionStatus
-from server.discord.router import DATABASE_DOWN
 from server.errors import DATABASE_DOWN as REST_DATABASE_DOWN
+from server.integrations.discord.router import DATABASE_DOWN
 from tests.discord.support import Signer, card_session_id, command, is_ephemeral
 
 ROOT = Path(__file__).resolve().parents[2]

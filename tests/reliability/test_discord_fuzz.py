@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app import session as sessions
 from app.models import SessionSource
-from server.discord.router import SOMETHING_WENT_WRONG
+from server.integrations.discord.router import SOMETHING_WENT_WRONG
 from tests.discord.support import ALICE, BOB, Signer, assert_callback
 
 EXAMPLES = 150

@@ -29,7 +29,7 @@ from app.clock import Clock
 from app.models import ACTIVE_STATUSES, Session, SessionSource, Subject
 from app.timing import session_times
 from app.weeks import week_bounds
-from server.discord.router import DATABASE_DOWN, SOMETHING_WENT_WRONG
+from server.integrations.discord.router import DATABASE_DOWN, SOMETHING_WENT_WRONG
 from tests.discord.support import Signer, assert_callback, click, command, submit
 
 USERS = [str(2_100_000_000_000_000_000 + n) for n in range(20)]

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app import accounts
 from app.clock import Clock
 from app.config import get_settings
-from server.web import cookies
+from server.auth import cookie as cookies
 
 USER = "500000000000000001"
 
@@ -119,6 +119,10 @@ async def test_link_github_shows_only_when_oauth_is_configured(
     assert "/github/link" not in await signed_in(client, db)
 
     settings_env.setenv("GITHUB_CLIENT_ID", "client-id")
+    get_settings.cache_clear()
+    assert "/github/link" not in (await client.get("/")).text  # half an OAuth app is none
+
+    settings_env.setenv("GITHUB_CLIENT_SECRET", "client-secret")
     get_settings.cache_clear()
 
     assert 'href="/github/link"' in (await client.get("/")).text

@@ -13,9 +13,9 @@ from typing import Any
 
 from app.allocation import WeekReport, remaining_seconds
 from app.durations import format_duration
+from app.limits import DURATION_MAX_LENGTH, GOAL_MAX_LENGTH
 from app.models import Session, SessionStatus, StopReason
 from app.repositories.allocations import WeekRow
-from app.session import GOAL_MAX_LENGTH
 from app.timing import session_times
 
 SUPPRESS_EMBEDS = 4
@@ -60,7 +60,7 @@ STOP_REASONS = {
     StopReason.PROJECT_DONE: "stopped because the item moved to Done",
 }
 
-# (action, label, style) per state, as DESIGN's table of buttons.
+# (action, label, style) per state: what can be done next, and nothing else.
 BUTTONS: dict[SessionStatus, tuple[tuple[str, str, int], ...]] = {
     SessionStatus.RUNNING: (
         ("pause", "Pause", SECONDARY),
@@ -242,6 +242,16 @@ def login_link_message(url: str) -> dict[str, Any]:
     return message
 
 
+def github_link_message(url: str) -> dict[str, Any]:
+    """The private answer to `/github link`: a button that starts GitHub's OAuth flow."""
+    message = notice_message(
+        "Link your GitHub account: open the button below and approve timetrack on GitHub. "
+        "Then issues assigned to you start timers. The link works for 10 minutes."
+    )
+    message["components"] = [action_row(link_button("Link GitHub", url))]
+    return message
+
+
 # Interaction callback bodies.
 
 
@@ -275,7 +285,7 @@ def adjust_time_modal(session: Session, now: datetime) -> dict[str, Any]:
         "style": SHORT,
         "required": True,
         "min_length": 1,
-        "max_length": 32,
+        "max_length": DURATION_MAX_LENGTH,
         "placeholder": "1h 20m",
         "value": current,
     }

@@ -12,7 +12,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.errors import BadRequest
-from app.github import IssueRef
+from app.issues import IssueRef
 
 
 class _Model(BaseModel):

@@ -1,15 +1,12 @@
 """Linking a GitHub login, verified by GitHub's OAuth web flow.
 
-GET /github/link starts the flow for the signed-in page user, or for the Discord user
-named by a short-lived signed token (what `/github link` in Discord hands out, because a
-Discord user may have no page cookie). GET /github/callback checks the state, trades the
-code for a token, asks GitHub who that is, and records the login with
-`accounts.link_github`. The token is used once and never stored; no scope is requested,
-because reading the login needs none.
+GET /github/link starts the flow for the signed-in page user, or for the user named by a
+short-lived start token (`accounts.github_link_start_url`, what `/github link` in Discord
+hands out, because a Discord user may have no page cookie). GET /github/callback checks
+the state, trades the code for a token, asks GitHub who that is, and records the login
+with `accounts.link_github`. GitHub's token is used once and never stored; no scope is
+requested, because reading the login needs none.
 
-Why the Discord token in the URL is safe: it is signed with the server's key, names one
-Discord user, lives 10 minutes, and is shown only in an ephemeral reply to that user. It
-can only start a flow; the login linked is whoever then signs in to GitHub and approves.
 The `state` sent to GitHub is signed too, expires, names the user, and carries a nonce
 that must match a cookie set in the browser that started the flow, so someone else's
 half-finished flow (a forged callback) cannot link their GitHub account to a victim.
@@ -21,11 +18,10 @@ import hmac
 import logging
 import secrets
 from html import escape
-from typing import Annotated, Any
 from urllib.parse import urlencode
 
 import httpx
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -34,14 +30,13 @@ import app as package
 from app import accounts
 from app.config import Settings, get_settings
 from app.errors import Conflict
-from server.dependencies import get_db, page_user, read_page_session
-from server.discord import views
+from server.auth import cookie
+from server.transaction import Db
 
 logger = logging.getLogger(__name__)
 
 router = APIRouter(tags=["github"], include_in_schema=False)
 
-LINK_START_SALT = "timetrack.github-link-start"
 STATE_SALT = "timetrack.github-oauth-state"
 LIFETIME_SECONDS = 600
 NONCE_COOKIE = "timetrack_github_oauth"
@@ -54,29 +49,6 @@ class OauthFailed(Exception):
 
 def _serializer(salt: str) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(get_settings().signing_key(), salt=salt)
-
-
-def is_configured(settings: Settings | None = None) -> bool:
-    settings = settings or get_settings()
-    return bool(settings.github_client_id) and settings.github_client_secret is not None
-
-
-def link_start_url(user_id: str) -> str:
-    """A 10-minute URL that starts linking GitHub for this Discord user (see module doc)."""
-    token = _serializer(LINK_START_SALT).dumps(user_id)
-    return f"{get_settings().base_url}/github/link?{urlencode({'token': token})}"
-
-
-def discord_link_message(user_id: str) -> dict[str, Any]:
-    """The ephemeral answer to `/github link`: a button that starts the OAuth flow."""
-    message = views.notice_message(
-        "Link your GitHub account: open the button below and approve timetrack on GitHub. "
-        "Then issues assigned to you start timers. The link works for 10 minutes."
-    )
-    message["components"] = [
-        views.action_row(views.link_button("Link GitHub", link_start_url(user_id)))
-    ]
-    return message
 
 
 def _page(title: str, text: str, status_code: int = 200) -> HTMLResponse:
@@ -107,26 +79,18 @@ def _start_failed(text: str, status_code: int = 400) -> HTMLResponse:
 
 async def _starting_user(db: AsyncSession, request: Request, token: str | None) -> str | None:
     if token is not None:
-        try:
-            user_id = _serializer(LINK_START_SALT).loads(token, max_age=LIFETIME_SECONDS)
-        except BadSignature:
-            return None
-        return user_id if isinstance(user_id, str) and user_id else None
-    session = read_page_session(request)
+        return accounts.user_for_github_link_start(token)
+    session = cookie.from_request(request)
     if session is None:
         return None
-    user = await page_user(db, session)
+    user = await cookie.user_of(db, session)
     return user.id if user is not None else None
 
 
 @router.get("/github/link")
-async def start_link(
-    request: Request,
-    db: Annotated[AsyncSession, Depends(get_db, scope="function")],
-    token: str | None = None,
-) -> Response:
+async def start_link(request: Request, db: Db, token: str | None = None) -> Response:
     settings = get_settings()
-    if not is_configured(settings):
+    if not settings.github_oauth_configured:
         return _not_configured()
     user_id = await _starting_user(db, request, token)
     if user_id is None:
@@ -225,13 +189,13 @@ async def _github_login(settings: Settings, code: str) -> str:
 @router.get("/github/callback")
 async def finish_link(
     request: Request,
-    db: Annotated[AsyncSession, Depends(get_db, scope="function")],
+    db: Db,
     code: str | None = None,
     state: str | None = None,
     error: str | None = None,
 ) -> Response:
     settings = get_settings()
-    if not is_configured(settings):
+    if not settings.github_oauth_configured:
         return _not_configured()
     if error is not None:
         return _start_failed("GitHub linking was cancelled on GitHub. Nothing changed.")
@@ -248,7 +212,7 @@ async def finish_link(
     try:
         await accounts.link_github(db, user_id, login)
     except Conflict as conflict:
-        await db.rollback()
+        # Nothing was written: link_github refuses before it changes anything.
         return _page(
             "GitHub was not linked",
             f"{conflict.detail} That account has to run /github unlink first.",

@@ -1,4 +1,4 @@
-"""POST /api/discord: Discord's interactions endpoint (seed 000 §4.2).
+"""POST /api/discord: Discord's interactions endpoint.
 
 Verify the signature, parse, route by interaction type, and answer within Discord's
 deadline. The handler owns its transaction instead of using `get_db`, because the work may
@@ -16,21 +16,19 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app import accounts, events
-from app.db import database, is_database_outage
+from app import accounts, events, timezones
+from app.db import database, is_database_outage, unit_of_work
 from app.errors import NotOwner, TimetrackError
-from server.dependencies import verified_discord_body
-from server.discord import deferral, views
-from server.discord.components import (
+from server.errors import error_body
+from server.integrations.discord import deferral, views
+from server.integrations.discord.components import (
     COMPONENT_HANDLERS,
     MODAL_HANDLERS,
     MODAL_OPENERS,
     NO_LONGER_SUPPORTED,
-    UnsupportedComponent,
-    split_custom_id,
 )
-from server.discord.handlers import COMMANDS_BY_PATH
-from server.discord.payloads import (
+from server.integrations.discord.handlers import COMMANDS_BY_PATH
+from server.integrations.discord.payloads import (
     AutocompleteInteraction,
     CommandInteraction,
     ComponentInteraction,
@@ -39,7 +37,8 @@ from server.discord.payloads import (
     Ping,
     parse_interaction,
 )
-from server.errors import error_body
+from server.integrations.discord.refs import UnsupportedComponent, split_custom_id
+from server.integrations.discord.signature import verified_body
 from server.logging import identify
 
 logger = logging.getLogger(__name__)
@@ -80,7 +79,7 @@ async def _dispatch(db: AsyncSession, interaction: Actionable) -> dict[str, Any]
 
 
 async def _apply(interaction: Actionable) -> dict[str, Any]:
-    async with database.sessions() as db, db.begin():
+    async with database.sessions() as db, unit_of_work(db):
         response = await _dispatch(db, interaction)
         if not await events.record(db, events.DISCORD_INTERACTION, interaction.id, response):
             raise _AlreadyAnswered
@@ -142,7 +141,7 @@ async def _suggestions(interaction: AutocompleteInteraction) -> dict[str, Any]:
         return views.choices([])
     typed = "" if focused.value is None else str(focused.value)
     if focused.name == "zone":
-        return views.choices(accounts.timezone_names(typed))
+        return views.choices(timezones.names(typed))
     if focused.name != "subject":
         return views.choices([])
     try:
@@ -165,7 +164,7 @@ def _describe(interaction: Interaction) -> str:
 
 @router.post("/api/discord")
 async def interactions(
-    request: Request, body: Annotated[bytes, Depends(verified_discord_body)]
+    request: Request, body: Annotated[bytes, Depends(verified_body)]
 ) -> JSONResponse:
     try:
         interaction = parse_interaction(body)

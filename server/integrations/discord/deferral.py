@@ -13,8 +13,8 @@ import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
-from server.discord import views
-from server.discord.client import DiscordClient
+from server.integrations.discord import views
+from server.integrations.discord.client import DiscordClient
 
 logger = logging.getLogger(__name__)
 

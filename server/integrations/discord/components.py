@@ -1,9 +1,8 @@
 """Buttons and modal submissions: `custom_id` is `<action>:<ref>`, routed by action.
 
-`COMPONENT_HANDLERS` maps a button action to its handler, `MODAL_HANDLERS` a modal's.
-Another front door adds its own buttons by registering here (GitHub DM cards add
-`switch`); an action nobody registered answers "This button is no longer supported".
-Every handler runs inside the interaction's transaction and returns the callback body.
+`COMPONENT_HANDLERS` maps a button action to its handler, `MODAL_HANDLERS` a modal's; an
+action with no handler answers "This button is no longer supported". Every handler runs
+inside the interaction's transaction and returns the callback body.
 """
 
 from __future__ import annotations
@@ -17,29 +16,15 @@ from app import session as sessions
 from app.clock import clock
 from app.errors import Conflict
 from app.models import Session
-from server.discord import views
-from server.discord.payloads import ComponentInteraction, ModalInteraction
+from server.integrations.discord import switch, views
+from server.integrations.discord.payloads import ComponentInteraction, ModalInteraction
+from server.integrations.discord.refs import row_id
 
 ComponentHandler = Callable[[AsyncSession, ComponentInteraction, str], Awaitable[dict[str, Any]]]
 ModalHandler = Callable[[AsyncSession, ModalInteraction, str], Awaitable[dict[str, Any]]]
 
 NO_LONGER_SUPPORTED = "This button is no longer supported."
 STALE_CARD = "This card was out of date. Here is the session as it is now."
-
-
-class UnsupportedComponent(Exception):
-    """A custom_id this version cannot act on (unknown action, or a ref it can't read)."""
-
-
-def split_custom_id(custom_id: str) -> tuple[str, str]:
-    action, _, ref = custom_id.partition(":")
-    return action, ref
-
-
-def session_ref(ref: str) -> int:
-    if not ref.isascii() or not ref.isdigit() or len(ref) > 18:
-        raise UnsupportedComponent(ref)
-    return int(ref)
 
 
 def _card_answer(
@@ -86,7 +71,7 @@ def _session_button(action: str) -> ComponentHandler:
     async def handle(
         db: AsyncSession, interaction: ComponentInteraction, ref: str
     ) -> dict[str, Any]:
-        session_id = session_ref(ref)
+        session_id = row_id(ref)
         run: SessionAction = getattr(sessions, function_name)
         # The domain call locks the user's row first (two clicks serialise there) and raises
         # Conflict before writing anything, so no savepoint is needed to re-read the card.
@@ -103,7 +88,7 @@ def _session_button(action: str) -> ComponentHandler:
 async def open_adjust_time(
     db: AsyncSession, interaction: ComponentInteraction, ref: str
 ) -> dict[str, Any]:
-    session = await sessions.get(db, interaction.user_id, session_ref(ref))
+    session = await sessions.get(db, interaction.user_id, row_id(ref))
     if "adjust_time" not in views.actions_for(session.status):
         return _card_answer(interaction, session, STALE_CARD)
     return views.adjust_time_modal(session, clock.now())
@@ -112,7 +97,7 @@ async def open_adjust_time(
 async def open_edit_purpose(
     db: AsyncSession, interaction: ComponentInteraction, ref: str
 ) -> dict[str, Any]:
-    session = await sessions.get(db, interaction.user_id, session_ref(ref))
+    session = await sessions.get(db, interaction.user_id, row_id(ref))
     if "edit_purpose" not in views.actions_for(session.status):
         return _card_answer(interaction, session, STALE_CARD)
     return views.edit_purpose_modal(session)
@@ -121,7 +106,7 @@ async def open_edit_purpose(
 async def submit_adjust_time(
     db: AsyncSession, interaction: ModalInteraction, ref: str
 ) -> dict[str, Any]:
-    session_id = session_ref(ref)
+    session_id = row_id(ref)
     value = interaction.data.values().get("duration", "")
     try:  # as for the buttons: locked by the domain call, Conflict before any write
         outcome = await sessions.adjust_time(
@@ -135,9 +120,9 @@ async def submit_adjust_time(
 async def submit_edit_purpose(
     db: AsyncSession, interaction: ModalInteraction, ref: str
 ) -> dict[str, Any]:
-    session_id = session_ref(ref)
+    session_id = row_id(ref)
     purpose = interaction.data.values().get("purpose", "")
-    outcome = await sessions.edit_purpose(
+    outcome = await sessions.edit_goal(
         db, interaction.user_id, session_id, purpose, username=interaction.username
     )
     return _card_answer(interaction, outcome.session, outcome.notice)
@@ -147,6 +132,7 @@ COMPONENT_HANDLERS: dict[str, ComponentHandler] = {
     **{action: _session_button(action) for action in _SESSION_ACTIONS},
     "adjust_time": open_adjust_time,
     "edit_purpose": open_edit_purpose,
+    switch.SWITCH: switch.switch_button,
 }
 
 # Actions whose answer is a modal: Discord allows no deferral before a modal.
@@ -156,12 +142,3 @@ MODAL_HANDLERS: dict[str, ModalHandler] = {
     "adjust_time": submit_adjust_time,
     "edit_purpose": submit_edit_purpose,
 }
-
-
-def register_component(
-    action: str, handler: ComponentHandler, *, opens_modal: bool = False
-) -> None:
-    """Route buttons whose custom_id starts with `<action>:` to `handler`."""
-    COMPONENT_HANDLERS[action] = handler
-    if opens_modal:
-        MODAL_OPENERS.add(action)

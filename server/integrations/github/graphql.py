@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 
 import app as package
-from app.github import IssueRef
+from app.issues import IssueRef
 
 logger = logging.getLogger(__name__)
 

@@ -1,14 +1,12 @@
-"""The page's sign-in cookie and the CSRF token derived from it.
+"""The page's sign-in cookie.
 
-The cookie holds the user id and a random nonce, signed (not encrypted) with the settings'
-signing key. The CSRF token is an HMAC of that nonce: the page embeds it in a meta tag and
-sends it back as `X-CSRF-Token`, which a cross-site form or script cannot read or forge.
+It holds the user id and a random nonce, signed (not encrypted) with the settings'
+signing key, and lasts 30 days. The nonce is what the CSRF token is derived from
+(`server.auth.csrf`).
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -16,14 +14,17 @@ from functools import lru_cache
 from typing import Any
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import Request
 from starlette.responses import Response
 
+from app import accounts
 from app.config import get_settings
+from app.errors import NotFound
+from app.models import User
 
 COOKIE_NAME = "timetrack_session"
 COOKIE_LIFETIME = timedelta(days=30)
-CSRF_HEADER = "X-CSRF-Token"
-CSRF_FORM_FIELD = "csrf_token"
 
 _SALT = "timetrack.page-session"
 
@@ -62,15 +63,17 @@ def read(value: str) -> PageSession | None:
     return PageSession(user_id=user_id, nonce=nonce)
 
 
-def csrf_token(session: PageSession) -> str:
-    message = f"csrf:{session.user_id}:{session.nonce}".encode()
-    return hmac.new(_key().encode(), message, hashlib.sha256).hexdigest()
+def from_request(request: Request) -> PageSession | None:
+    value = request.cookies.get(COOKIE_NAME)
+    return read(value) if value else None
 
 
-def csrf_matches(session: PageSession, supplied: str | None) -> bool:
-    if not supplied:
-        return False
-    return hmac.compare_digest(csrf_token(session).encode(), supplied.strip().encode())
+async def user_of(db: AsyncSession, session: PageSession) -> User | None:
+    """The user a valid cookie names, or None if that user no longer exists."""
+    try:
+        return await accounts.get_user(db, session.user_id)
+    except NotFound:
+        return None
 
 
 def set_cookie(response: Response, value: str) -> None:

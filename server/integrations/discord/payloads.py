@@ -11,12 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
 
-PING = 1
-APPLICATION_COMMAND = 2
-MESSAGE_COMPONENT = 3
-APPLICATION_COMMAND_AUTOCOMPLETE = 4
-MODAL_SUBMIT = 5
-
+# Option types that nest a subcommand's own options.
 SUB_COMMAND = 1
 SUB_COMMAND_GROUP = 2
 
@@ -133,10 +128,6 @@ class Interaction(Payload):
     @property
     def username(self) -> str | None:
         return self.caller.username
-
-    @property
-    def in_guild(self) -> bool:
-        return self.guild_id is not None
 
 
 class _WithCommand(Interaction):

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.accounts import SUBJECT_MAX_LENGTH
-from app.allocation import MAX_HOURS
-from app.session import GOAL_MAX_LENGTH
+from app.limits import GOAL_MAX_LENGTH, MAX_WEEKLY_HOURS, SUBJECT_MAX_LENGTH
 
 SUB_COMMAND = 1
 STRING = 3
@@ -87,10 +85,10 @@ COMMANDS: list[dict[str, Any]] = [
             {
                 "type": NUMBER,
                 "name": "hours",
-                "description": f"Hours this week, 0 to {MAX_HOURS}",
+                "description": f"Hours this week, 0 to {MAX_WEEKLY_HOURS}",
                 "required": True,
                 "min_value": 0,
-                "max_value": MAX_HOURS,
+                "max_value": MAX_WEEKLY_HOURS,
             },
         ),
         _sub("show", "Show this week's plan against what you tracked"),

@@ -20,8 +20,8 @@ from app.config import get_settings
 from app.durations import format_duration
 from app.errors import Conflict, InvalidInput
 from app.models import Session, SessionSource
-from server.discord import views
-from server.discord.payloads import CommandInteraction, OptionValue
+from server.integrations.discord import views
+from server.integrations.discord.payloads import CommandInteraction, OptionValue
 
 
 class SessionAction(Protocol):
@@ -72,7 +72,7 @@ async def session_out(db: AsyncSession, interaction: CommandInteraction) -> dict
         ended = await sessions.clock_out_active(
             db,
             interaction.user_id,
-            _text(interaction.options(), "purpose"),
+            _text(interaction.options(), "purpose"),  # Discord's word for the goal
             username=interaction.username,
         )
     except Conflict:  # nothing is active
@@ -151,18 +151,12 @@ async def web(db: AsyncSession, interaction: CommandInteraction) -> dict[str, An
     return views.reply(views.login_link_message(url))
 
 
-def github_link_reply(user_id: str) -> dict[str, Any]:
-    """The answer to `/github link` (the GitHub front door owns what it offers)."""
-    settings = get_settings()
-    if not settings.github_client_id or settings.github_client_secret is None:
-        return views.reply(views.notice_message(GITHUB_NOT_CONFIGURED))
-    from server.github.oauth import discord_link_message  # the OAuth flow lives there
-
-    return views.reply(discord_link_message(user_id))
-
-
 async def github_link(db: AsyncSession, interaction: CommandInteraction) -> dict[str, Any]:
-    return github_link_reply(interaction.user_id)
+    """A button that starts GitHub's OAuth flow for the caller (served under /github/)."""
+    if not get_settings().github_oauth_configured:
+        return views.reply(views.notice_message(GITHUB_NOT_CONFIGURED))
+    url = accounts.github_link_start_url(interaction.user_id)
+    return views.reply(views.github_link_message(url))
 
 
 async def github_unlink(db: AsyncSession, interaction: CommandInteraction) -> dict[str, Any]:

@@ -1,4 +1,6 @@
-"""The `timetrack` command line (also `python -m app`).
+"""The `timetrack` command line (also `python -m app`): serving, the database, tokens,
+sign-in links, the stale sweep and health. Discord's and GitHub's own commands live in
+their integrations (`timetrack discord ...`, `timetrack github ...`).
 
 A user mistake prints one line on stderr and exits non-zero; tracebacks are for bugs.
 """
@@ -8,15 +10,15 @@ from __future__ import annotations
 import asyncio
 import json
 import math
-from collections.abc import Awaitable, Callable
-from typing import Annotated, Any, NoReturn, TypeVar
+from typing import Annotated, Any
 
 import typer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import ConfigError, get_settings
-
-T = TypeVar("T")
+from server.console import fail, run_in_transaction
+from server.integrations.discord.cli import discord_cli
+from server.integrations.github.cli import github_cli
 
 cli = typer.Typer(
     name="timetrack",
@@ -27,37 +29,16 @@ cli = typer.Typer(
 )
 db_cli = typer.Typer(help="Database migrations.", no_args_is_help=True)
 token_cli = typer.Typer(help="Personal API tokens.", no_args_is_help=True)
-discord_cli = typer.Typer(help="The Discord application.", no_args_is_help=True)
-github_cli = typer.Typer(help="GitHub account links.", no_args_is_help=True)
 cli.add_typer(db_cli, name="db")
 cli.add_typer(token_cli, name="token")
 cli.add_typer(discord_cli, name="discord")
 cli.add_typer(github_cli, name="github")
 
 
-def fail(message: str, code: int = 1) -> NoReturn:
-    typer.echo(f"timetrack: {message}", err=True)
-    raise SystemExit(code)
-
-
 def _database_url() -> str:
     from app.db import resolve_database_url
 
     return resolve_database_url()
-
-
-def run_in_transaction(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
-    """Run `work` in one committed transaction on a fresh engine."""
-    from app.db import database
-
-    async def main() -> T:
-        try:
-            async with database.sessions() as db, db.begin():
-                return await work(db)
-        finally:
-            await database.dispose()
-
-    return asyncio.run(main())
 
 
 @cli.command()
@@ -138,10 +119,12 @@ def stop_stale(
     """End sessions active longer than H hours (unconfirmed, for review); DM their owners."""
     from app import stale
     from app.clock import clock
-    from app.db import database
+    from app.db import database, transaction
     from app.durations import format_duration
     from app.models import Session
-    from server.cron import notify
+    from app.timing import session_times
+    from server import notify
+    from server.cron import sweep
 
     if hours is not None and not (math.isfinite(hours) and hours > 0):
         fail("--hours must be a positive number of hours.", 2)
@@ -152,18 +135,18 @@ def stop_stale(
             if dry_run:
                 async with database.sessions() as db:
                     return list(await stale.find(db, hours=threshold)), 0, 0
-            async with database.sessions() as db, db.begin():
-                swept = await stale.sweep(db, hours=threshold)
-            # After the commit, as the cron endpoint does: never announce a rolled-back stop.
-            delivered = await notify.notify_stopped(swept.stopped, hours=threshold)
-            return swept.stopped, swept.pruned_events, delivered
+            async with transaction() as db:
+                swept = await sweep.sweep(db, hours=threshold)
+                sent = notify.outbox(db)
+            # The DMs went out after the commit, as the unit of work always sends them.
+            return swept.stopped, swept.pruned_events, sent.delivered
         finally:
             await database.dispose()
 
     found, pruned, delivered = asyncio.run(main())
     now = clock.now()
     for session in found:
-        open_for = int(((session.ended_at or now) - session.started_at).total_seconds())
+        open_for = session_times(session, now).measured
         typer.echo(
             f"session {session.id}: user {session.user_id}, {session.subject.name}, "
             f"started {session.started_at:%Y-%m-%dT%H:%M:%SZ}, open {format_duration(open_for)}"
@@ -209,57 +192,6 @@ def login_link(user: Annotated[str, typer.Option("--user", help="The Discord use
     from app import accounts
 
     typer.echo(run_in_transaction(lambda db: accounts.create_login_link(db, user)))
-
-
-@discord_cli.command("commands")
-def discord_commands() -> None:
-    """Print the slash-command definitions: the JSON array that registration PUTs."""
-    from server.discord.commands import COMMANDS
-
-    typer.echo(json.dumps(COMMANDS, indent=2, ensure_ascii=False))
-
-
-@discord_cli.command("register")
-def discord_register(
-    guild: Annotated[
-        str | None, typer.Option("--guild", help="Register in one guild (instant) instead.")
-    ] = None,
-) -> None:
-    """Bulk-overwrite the application's global (or one guild's) slash commands."""
-    from server.discord.client import DiscordClient, DiscordError
-    from server.discord.commands import COMMANDS
-
-    client = DiscordClient.from_settings()
-    try:
-        registered = asyncio.run(client.register_commands(COMMANDS, guild))
-    except DiscordError as error:
-        fail(str(error))
-    where = f"guild {guild}" if guild else "globally"
-    names = ", ".join(f"/{command.get('name')}" for command in registered) or "none"
-    typer.echo(f"Registered {len(registered)} commands {where}: {names}.")
-
-
-@github_cli.command("link")
-def github_link(
-    user: Annotated[str, typer.Option("--user", help="The Discord user id.")],
-    login: Annotated[str, typer.Option("--login", help="The GitHub login.")],
-) -> None:
-    """Link a GitHub login to a user, as an operator who has verified it."""
-    from app import accounts
-
-    run_in_transaction(lambda db: accounts.link_github(db, user, login))
-    typer.echo(f"Linked GitHub {login} to user {user}.")
-
-
-@github_cli.command("unlink")
-def github_unlink(
-    user: Annotated[str, typer.Option("--user", help="The Discord user id.")],
-) -> None:
-    """Remove a user's GitHub link."""
-    from app import accounts
-
-    run_in_transaction(lambda db: accounts.unlink_github(db, user))
-    typer.echo(f"Unlinked GitHub from user {user}.")
 
 
 def main() -> None:

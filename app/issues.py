@@ -1,0 +1,61 @@
+"""A GitHub issue as sessions know it: the one type every front door uses for it."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from app.errors import InvalidInput
+from app.limits import GOAL_MAX_LENGTH, SUBJECT_MAX_LENGTH
+from app.models import Session
+from app.text import clip, one_line
+
+# An issue's address as people paste it (a trailing `#issuecomment-…` is fine). Nine digits
+# at most keeps the number inside the integer column.
+_ISSUE_URL = re.compile(
+    r"https://(?:www\.)?github\.com/([A-Za-z0-9][A-Za-z0-9-]{0,38})/([A-Za-z0-9._-]{1,100})"
+    r"/issues/([0-9]{1,9})/?(?:[?#][^\s]*)?",
+    re.ASCII,
+)
+
+
+@dataclass(frozen=True)
+class IssueRef:
+    """The issue a session is on: enough to start a session on it and to find one."""
+
+    repo: str
+    number: int
+    url: str
+    title: str = ""
+
+    @property
+    def label(self) -> str:
+        return f"{self.repo}#{self.number}"
+
+    @property
+    def subject(self) -> str:
+        """The subject of a session started on the issue: its repository."""
+        # Repository names may exceed a subject's length; the owner and start are kept.
+        return clip(self.repo, SUBJECT_MAX_LENGTH)
+
+    @property
+    def goal(self) -> str:
+        return clip(one_line(f"#{self.number} {self.title}"), GOAL_MAX_LENGTH)
+
+    def is_tracked_by(self, session: Session) -> bool:
+        return session.github_repo == self.repo and session.github_issue_number == self.number
+
+
+def parse_issue_url(url: str) -> IssueRef:
+    """The issue that `https://github.com/owner/repo/issues/12` points at, in canonical form."""
+    match = _ISSUE_URL.fullmatch(url.strip())
+    if match is None or int(match[3]) == 0:
+        raise InvalidInput(
+            "That is not a GitHub issue URL; it looks like https://github.com/owner/repo/issues/12."
+        )
+    owner, repo, number = match[1], match[2], int(match[3])
+    return IssueRef(
+        repo=f"{owner}/{repo}",
+        number=number,
+        url=f"https://github.com/{owner}/{repo}/issues/{number}",
+    )

@@ -1,0 +1,33 @@
+"""Personal API tokens: `Authorization: Token <t>` (as BLT's clients send) or `Bearer <t>`."""
+
+from __future__ import annotations
+
+from fastapi import HTTPException
+from fastapi.security import APIKeyHeader
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app import accounts
+from app.models import User
+
+authorization_header = APIKeyHeader(
+    name="Authorization",
+    scheme_name="PersonalToken",
+    description="`Token <token>` or `Bearer <token>`; create one with `timetrack token create`.",
+    auto_error=False,
+)
+
+
+def unauthorized(detail: str) -> HTTPException:
+    return HTTPException(401, detail, headers={"WWW-Authenticate": 'Token realm="timetrack"'})
+
+
+async def user_for_header(db: AsyncSession, authorization: str) -> User:
+    """The token's owner; 401 for a malformed header or an unknown or revoked token."""
+    scheme, _, credentials = authorization.strip().partition(" ")
+    credentials = credentials.strip()
+    if scheme.lower() not in {"token", "bearer"} or not credentials:
+        raise unauthorized("Send the header as `Authorization: Token <token>` or `Bearer <token>`.")
+    user = await accounts.user_for_token(db, credentials)
+    if user is None:
+        raise unauthorized("This token is unknown or has been revoked.")
+    return user
