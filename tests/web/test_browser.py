@@ -9,6 +9,7 @@ import httpx
 import pytest
 from playwright.async_api import expect
 
+from app import limits
 from tests.web.conftest import Live
 
 pytestmark = pytest.mark.browser
@@ -115,6 +116,7 @@ async def test_set_an_allocation_and_see_its_bar(page: Any, live: Live) -> None:
     await expect(page.locator("#week-totals")).to_have_text("Tracked 1h of 2h planned")
 
     hours = page.get_by_label("Hours planned for search_engine")
+    await expect(hours).to_have_attribute("max", str(limits.MAX_WEEKLY_HOURS))
     await hours.fill("4")
     await hours.press("Enter")
     await expect(row.locator(".figures")).to_have_text("1h of 4h · 3h left")

@@ -10,7 +10,7 @@ import pytest
 from httpx import AsyncClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app import accounts
+from app import accounts, limits
 from app.clock import Clock
 from app.config import get_settings
 from server.auth import cookie as cookies
@@ -30,6 +30,7 @@ class Markup(HTMLParser):
         self.style_blocks = 0
         self.label_targets: set[str] = set()
         self.controls: list[str] = []
+        self.inputs: dict[str, dict[str, str | None]] = {}
         self.meta: dict[str, str] = {}
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
@@ -48,6 +49,7 @@ class Markup(HTMLParser):
             self.label_targets.add(attributes["for"] or "")
         if tag == "input" and attributes.get("type") != "hidden":
             self.controls.append(attributes.get("id") or "<no id>")
+            self.inputs[attributes.get("id") or "<no id>"] = attributes
         if tag == "meta" and attributes.get("name"):
             self.meta[attributes["name"] or ""] = attributes.get("content") or ""
 
@@ -113,6 +115,23 @@ async def test_every_input_has_a_label(
     assert [c for c in markup.controls if c not in markup.label_targets] == []
 
 
+async def test_the_page_limits_typing_as_the_domain_does(
+    client: AsyncClient, db: AsyncSession, frozen: Clock
+) -> None:
+    inputs = parse(await signed_in(client, db)).inputs
+
+    maxlengths = {name: at["maxlength"] for name, at in inputs.items() if "maxlength" in at}
+    assert maxlengths == {
+        "subject-input": str(limits.SUBJECT_MAX_LENGTH),
+        "goal-input": str(limits.GOAL_MAX_LENGTH),
+        "issue-input": str(limits.ISSUE_URL_MAX_LENGTH),
+        "adjust-input": str(limits.DURATION_MAX_LENGTH),
+        "purpose-input": str(limits.GOAL_MAX_LENGTH),
+        "allocation-subject": str(limits.SUBJECT_MAX_LENGTH),
+    }
+    assert inputs["allocation-hours"]["max"] == str(limits.MAX_WEEKLY_HOURS)
+
+
 async def test_link_github_shows_only_when_oauth_is_configured(
     client: AsyncClient, db: AsyncSession, settings_env: pytest.MonkeyPatch, frozen: Clock
 ) -> None:
@@ -146,6 +165,8 @@ async def test_a_cookie_for_a_user_that_is_gone_signs_out(client: AsyncClient) -
         ("format.js", "text/javascript"),
         ("week.js", "text/javascript"),
         ("sessions.js", "text/javascript"),
+        ("dom.js", "text/javascript"),
+        ("status.js", "text/javascript"),
         ("style.css", "text/css"),
     ],
 )

@@ -3,12 +3,12 @@
 // what it answered, and shows its `detail` when it says no.
 
 import { api, ApiError } from "./api.js";
+import { $, element } from "./dom.js";
 import { formatDuration, setBadge } from "./format.js";
 import { renderRecent } from "./sessions.js";
+import { isActive, isPaused, isRunning, needsReview } from "./status.js";
 import { LiveTimer } from "./timer.js";
 import { renderWeek } from "./week.js";
-
-const $ = (id) => document.getElementById(id);
 
 const state = {
   current: null,
@@ -72,15 +72,11 @@ const timer = new LiveTimer((text, session) => {
 });
 
 function describeSession(target, session) {
-  const subject = document.createElement("span");
-  subject.className = "subject";
-  subject.textContent = session.subject;
-  target.replaceChildren(subject);
+  target.replaceChildren(element("span", "subject", session.subject));
   if (session.goal) target.append(` — ${session.goal}`);
   if (session.github_issue_url) {
-    const link = document.createElement("a");
+    const link = element("a", "", `${session.github_repo}#${session.github_issue_number}`);
     link.href = session.github_issue_url;
-    link.textContent = `${session.github_repo}#${session.github_issue_number}`;
     link.rel = "noopener noreferrer";
     target.append(" · ", link);
   }
@@ -93,8 +89,8 @@ function renderTimer() {
   $("timer-what").hidden = !session;
   if (session) describeSession($("timer-what"), session);
   $("active-controls").hidden = !session;
-  $("pause-button").hidden = session?.status !== "RUNNING";
-  $("resume-button").hidden = session?.status !== "PAUSED";
+  $("pause-button").hidden = !isRunning(session);
+  $("resume-button").hidden = !isPaused(session);
   $("start-form").hidden = Boolean(session);
 }
 
@@ -114,7 +110,7 @@ function renderReview() {
   $("review-measured").textContent = formatDuration(session.measured_seconds);
   $("review-paused").textContent = formatDuration(session.paused_seconds);
   $("review-effective").textContent = formatDuration(session.effective_seconds);
-  const unconfirmed = session.status === "ENDED_UNCONFIRMED";
+  const unconfirmed = needsReview(session);
   $("confirm-button").hidden = !unconfirmed;
   $("reopen-button").hidden = !unconfirmed;
   if (reviewedId !== session.id) {
@@ -162,6 +158,8 @@ function showWeek(report) {
     },
     report,
     (subject, hours) => act(`plan-${subject}`, () => saveAllocation(subject, hours)),
+    // The server-rendered limit, so every hours box on the page shares one maximum.
+    $("allocation-hours").max,
   );
 }
 
@@ -173,7 +171,7 @@ async function loadSubjects() {
   const { results } = await api.get("/api/subjects/");
   $("subject-options").replaceChildren(
     ...results.map(({ name }) => {
-      const option = document.createElement("option");
+      const option = element("option");
       option.value = name;
       return option;
     }),
@@ -185,10 +183,8 @@ function syncReviewWithRecent() {
   if (state.reviewing) {
     const fresh = state.recent.find((session) => session.id === state.reviewing.id);
     if (fresh) state.reviewing = fresh;
-    if (state.reviewing.status === "RUNNING" || state.reviewing.status === "PAUSED") {
-      state.reviewing = null;
-    }
-  } else if (!state.current && latest?.status === "ENDED_UNCONFIRMED") {
+    if (isActive(state.reviewing)) state.reviewing = null;
+  } else if (!state.current && needsReview(latest)) {
     state.reviewing = latest;
   }
   renderReview();

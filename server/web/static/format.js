@@ -1,5 +1,7 @@
 // Durations and times as the rest of timetrack writes them: `1h 20m`, `HH:MM:SS`.
 
+import { Status } from "./status.js";
+
 const pad = (n) => String(n).padStart(2, "0");
 
 export function formatClock(totalSeconds) {
@@ -53,17 +55,17 @@ export function formatDay(isoDate) {
 }
 
 export const STATUS_LABELS = {
-  RUNNING: "Running",
-  PAUSED: "Paused",
-  ENDED_UNCONFIRMED: "Needs review",
-  ENDED_CONFIRMED: "Confirmed",
+  [Status.RUNNING]: "Running",
+  [Status.PAUSED]: "Paused",
+  [Status.ENDED_UNCONFIRMED]: "Needs review",
+  [Status.ENDED_CONFIRMED]: "Confirmed",
 };
 
 export const STATUS_CLASSES = {
-  RUNNING: "badge-running",
-  PAUSED: "badge-paused",
-  ENDED_UNCONFIRMED: "badge-unconfirmed",
-  ENDED_CONFIRMED: "badge-confirmed",
+  [Status.RUNNING]: "badge-running",
+  [Status.PAUSED]: "badge-paused",
+  [Status.ENDED_UNCONFIRMED]: "badge-unconfirmed",
+  [Status.ENDED_CONFIRMED]: "badge-confirmed",
 };
 
 export function setBadge(element, status) {

@@ -1,13 +1,8 @@
 // Recent sessions, newest first; the ones waiting for review stand out and carry actions.
 
+import { element } from "./dom.js";
 import { formatDuration, formatStart, setBadge } from "./format.js";
-
-function element(tag, className, text) {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
+import { isEnded, needsReview } from "./status.js";
 
 function actionButton(label, session, className, handler) {
   const button = element("button", className, label);
@@ -18,7 +13,7 @@ function actionButton(label, session, className, handler) {
 }
 
 function item(session, timeZone, handlers) {
-  const unconfirmed = session.status === "ENDED_UNCONFIRMED";
+  const unconfirmed = needsReview(session);
   const row = element("li", unconfirmed ? "recent-item unconfirmed" : "recent-item");
   row.dataset.sessionId = String(session.id);
 
@@ -39,7 +34,7 @@ function item(session, timeZone, handlers) {
   if (session.effective_override_seconds !== null) meta.append(" · adjusted");
 
   row.append(head, meta);
-  if (session.status === "ENDED_UNCONFIRMED" || session.status === "ENDED_CONFIRMED") {
+  if (isEnded(session)) {
     const actions = element("div", "actions");
     if (unconfirmed) {
       actions.append(actionButton("Confirm", session, "small primary", handlers.onConfirm));

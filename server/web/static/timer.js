@@ -3,6 +3,7 @@
 // the session runs. Ticks are never counted, so a throttled background tab cannot drift.
 
 import { formatClock } from "./format.js";
+import { isRunning } from "./status.js";
 
 export class LiveTimer {
   constructor(onTick) {
@@ -16,14 +17,14 @@ export class LiveTimer {
     this.session = session;
     this.syncedAt = Date.now();
     this.tick();
-    if (session?.status === "RUNNING") this.#run();
+    if (isRunning(session)) this.#run();
     else this.#halt();
   }
 
   seconds() {
     if (!this.session) return 0;
     const base = this.session.effective_seconds;
-    if (this.session.status !== "RUNNING") return base;
+    if (!isRunning(this.session)) return base;
     return base + Math.max(0, Math.floor((Date.now() - this.syncedAt) / 1000));
   }
 

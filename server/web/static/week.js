@@ -1,13 +1,7 @@
 // This week's plan against what was tracked: one bar per subject, with editable hours.
 
+import { element } from "./dom.js";
 import { formatDay, formatDuration, hoursValue } from "./format.js";
-
-function element(tag, className, text) {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
 
 function figures(row) {
   const tracked = formatDuration(row.tracked_seconds);
@@ -34,14 +28,14 @@ function bar(row) {
   return track;
 }
 
-function hoursForm(row, index, onSave) {
+function hoursForm(row, index, onSave, maxHours) {
   const form = element("form", "inline-form");
   const field = element("div", "field hours-field");
   const id = `week-hours-${index}`;
   const label = element("label", "visually-hidden", `Hours planned for ${row.subject}`);
   label.htmlFor = id;
   const input = element("input");
-  Object.assign(input, { id, type: "number", min: "0", max: "168", step: "any", required: true });
+  Object.assign(input, { id, type: "number", min: "0", max: maxHours, step: "any", required: true });
   input.inputMode = "decimal";
   input.value = row.unplanned ? "" : hoursValue(row.allocated_seconds);
   input.placeholder = "hours";
@@ -57,7 +51,7 @@ function hoursForm(row, index, onSave) {
   return form;
 }
 
-export function renderWeek(parts, report, onSave) {
+export function renderWeek(parts, report, onSave, maxHours) {
   parts.range.textContent = `Week of ${formatDay(report.week_start)}`;
   const rows = report.subjects;
   parts.totals.textContent = rows.length
@@ -69,7 +63,7 @@ export function renderWeek(parts, report, onSave) {
       const item = element("li", row.unplanned ? "week-row unplanned" : "week-row");
       const head = element("div", "week-row-head");
       head.append(element("span", "name", row.subject), element("span", "figures", figures(row)));
-      item.append(head, bar(row), hoursForm(row, index, onSave));
+      item.append(head, bar(row), hoursForm(row, index, onSave, maxHours));
       return item;
     }),
   );
