@@ -42,17 +42,12 @@ async def ensure_user(db: AsyncSession, user_id: str, username: str | None = Non
     )
 
 
-async def lock_users(db: AsyncSession, user_ids: Iterable[str]) -> list[User]:
-    """Lock several users' rows in one transaction, always in the same (sorted) order.
+def in_lock_order(user_ids: Iterable[str]) -> list[str]:
+    """Each user once, in the order every transaction that locks several users locks them.
 
     Two transactions that each lock several users could otherwise take them in opposite
-    orders and deadlock; any code locking more than one user goes through here.
+    orders and deadlock; any code acting on more than one user walks them in this order.
     """
-    return [await ensure_user(db, user_id) for user_id in in_lock_order(user_ids)]
-
-
-def in_lock_order(user_ids: Iterable[str]) -> list[str]:
-    """Each user once, in the order every multi-user transaction locks them."""
     return sorted(set(user_ids))
 
 

@@ -6,6 +6,7 @@ import re
 from decimal import ROUND_HALF_UP, Decimal
 
 from app.errors import InvalidInput
+from app.text import clip, one_line
 
 MAX_DURATION_SECONDS = 24 * 3600
 
@@ -94,15 +95,6 @@ def format_duration(seconds: int) -> str:
     return " ".join(parts)
 
 
-def format_clock(seconds: int) -> str:
-    """`HH:MM:SS`, with hours padded to at least two digits."""
-    if seconds < 0:
-        raise ValueError(f"a duration can't be negative: {seconds}")
-    minutes, secs = divmod(seconds, 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours:02d}:{minutes:02d}:{secs:02d}"
-
-
 def _invalid(problem: str, max_seconds: int) -> InvalidInput:
     return InvalidInput(f"{problem}. Try 1h 20m, 80m, 1:20 or 4800s (at most {_cap(max_seconds)}).")
 
@@ -115,7 +107,4 @@ def _cap(max_seconds: int) -> str:
 
 
 def _echo(text: str) -> str:
-    shown = " ".join(text.split())
-    if len(shown) > _ECHO_LIMIT:
-        shown = shown[: _ECHO_LIMIT - 1] + "…"
-    return f"'{shown}'"
+    return f"'{clip(one_line(text), _ECHO_LIMIT)}'"

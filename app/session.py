@@ -18,7 +18,6 @@ target state already holds changes nothing and says so in `Outcome.notice`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -75,10 +74,6 @@ async def _owned(db: AsyncSession, user_id: str, session_id: int, username: str 
 
 async def current(db: AsyncSession, user_id: str) -> Session | None:
     return await SessionRepository(db).active_for(user_id)
-
-
-async def recent(db: AsyncSession, user_id: str, limit: int = 10) -> Sequence[Session]:
-    return await SessionRepository(db).recent(user_id, limit)
 
 
 async def get(db: AsyncSession, user_id: str, session_id: int) -> Session:

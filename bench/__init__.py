@@ -1,1 +1,1 @@
-"""Benchmarks: they print figures and never fail on timing (DESIGN "Testing")."""
+"""Benchmarks: they print figures and never fail on timing (tests never assert timing)."""

@@ -88,15 +88,6 @@ class SessionRepository(Repository):
         await self.db.delete(session)
         await self.db.flush()
 
-    async def recent(self, user_id: str, limit: int) -> Sequence[Session]:
-        statement = (
-            _with_subject()
-            .where(Session.user_id == user_id)
-            .order_by(Session.started_at.desc(), Session.id.desc())
-            .limit(limit)
-        )
-        return (await self.db.execute(statement)).scalars().all()
-
     def _filtered(self, user_id: str, where: SessionFilter) -> Any:
         statement = _with_subject().where(Session.user_id == user_id)
         if where.status is not None:
@@ -150,9 +141,3 @@ class SessionRepository(Repository):
             .order_by(Session.started_at)
         )
         return (await self.db.execute(statement)).scalars().all()
-
-    async def count_active(self, started_before: datetime | None = None) -> int:
-        statement = select(func.count()).where(Session.status.in_(ACTIVE_STATUSES))
-        if started_before is not None:
-            statement = statement.where(Session.started_at < started_before)
-        return int(await self.db.scalar(statement) or 0)

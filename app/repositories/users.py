@@ -34,11 +34,6 @@ class UserRepository(Repository):
     async def get(self, user_id: str) -> User | None:
         return await self.db.get(User, user_id)
 
-    async def lock(self, user_id: str) -> User | None:
-        """The row lock that serialises every mutation of one user's data."""
-        statement = select(User).where(User.id == user_id).with_for_update()
-        return (await self.db.execute(statement)).scalar_one_or_none()
-
     async def upsert_locked(self, user_id: str, username: str | None, timezone: str) -> User:
         """Create the user if new, refresh the username, and hold the row lock: one statement.
 

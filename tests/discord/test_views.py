@@ -108,6 +108,6 @@ def test_a_github_session_links_its_issue() -> None:
 def test_modals_validate_against_the_spec() -> None:
     ended = _session(status=SessionStatus.ENDED_UNCONFIRMED, ended_at=NOW, goal="x" * 200)
     assert_callback(views.adjust_time_modal(ended, NOW))
-    assert_callback(views.edit_purpose_modal(ended))
+    assert_callback(views.edit_goal_modal(ended))
     assert_callback(views.choices(["a" * 150, "", "b"]))
     assert len(views.choices([str(n) for n in range(40)])["data"]["choices"]) == 25

@@ -1,7 +1,7 @@
 """Random sequences of actions by three users keep every invariant of the state machine.
 
 hypothesis draws a list of steps; each example replays it against PostgreSQL inside a
-savepoint that is rolled back afterwards, and against a small in-memory model of DESIGN's
+savepoint that is rolled back afterwards, and against a small in-memory model of the
 state table. After every step the table must agree with the model exactly: statuses, the
 stored times, one active session per user at most, effective >= 0 and paused <= measured.
 """
@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app import history
 from app import session as sessions
 from app.clock import Clock
 from app.errors import Conflict, InvalidInput, NotFound, NotOwner
@@ -56,7 +57,7 @@ ADJUST_VALUES: dict[str | int, int | None] = {
     "25h": None,
 }
 GOALS = (None, "", "focus", "  focus  ", "other")
-# DESIGN's state table as edges: pause, resume, clock out (x2), confirm, reopen.
+# The state table (app/session.py) as edges: pause, resume, clock out (x2), confirm, reopen.
 LEGAL_CHANGES = {
     (RUNNING, PAUSED),
     (PAUSED, RUNNING),
@@ -273,7 +274,7 @@ async def check_table(db: AsyncSession, world: World, now: datetime) -> None:
     assert all(row.n == 1 for row in active.all())
 
     for user in world.users:
-        for loaded in await sessions.recent(db, user, limit=100):
+        for loaded in (await history.page(db, user, limit=100)).sessions:
             times = session_times(loaded, now)
             assert times.effective >= 0
             assert 0 <= times.paused <= times.measured

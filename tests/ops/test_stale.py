@@ -153,12 +153,10 @@ async def test_sweep_also_prunes_idempotency_records_older_than_a_week(
     assert await db.scalar(select(func.count()).select_from(ProcessedEvent)) == 1
 
 
-async def test_lock_users_takes_rows_in_one_sorted_order(db: AsyncSession) -> None:
+def test_several_users_are_taken_in_one_order_each_once() -> None:
     ids = [fresh_user_id("c"), fresh_user_id("a"), fresh_user_id("b")]
 
-    locked = await accounts.lock_users(db, [*ids, ids[0]])
-
-    assert [user.id for user in locked] == sorted(ids)
+    assert accounts.in_lock_order([*ids, ids[0]]) == sorted(ids)
 
 
 async def test_concurrent_runs_stop_each_session_exactly_once(

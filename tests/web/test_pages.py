@@ -128,6 +128,7 @@ async def test_the_page_limits_typing_as_the_domain_does(
         "adjust-input": str(limits.DURATION_MAX_LENGTH),
         "purpose-input": str(limits.GOAL_MAX_LENGTH),
         "allocation-subject": str(limits.SUBJECT_MAX_LENGTH),
+        "timezone-input": str(limits.TIMEZONE_MAX_LENGTH),
     }
     assert inputs["allocation-hours"]["max"] == str(limits.MAX_WEEKLY_HOURS)
 

@@ -30,7 +30,8 @@ def _subject(description: str) -> dict[str, Any]:
     }
 
 
-def _purpose(description: str) -> dict[str, Any]:
+def _goal_option(description: str) -> dict[str, Any]:
+    # Discord users know the goal as the session's "purpose".
     return {
         "type": STRING,
         "name": "purpose",
@@ -68,9 +69,11 @@ COMMANDS: list[dict[str, Any]] = [
             "in",
             "Clock in: start tracking a subject",
             _subject("What you are working on"),
-            _purpose("What you want to get done (optional)"),
+            _goal_option("What you want to get done (optional)"),
         ),
-        _sub("out", "Clock out of your current session", _purpose("What you got done (optional)")),
+        _sub(
+            "out", "Clock out of your current session", _goal_option("What you got done (optional)")
+        ),
         _sub("pause", "Pause your current session"),
         _sub("resume", "Resume your paused session"),
         _sub("status", "Show your current session"),

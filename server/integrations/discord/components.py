@@ -94,13 +94,13 @@ async def open_adjust_time(
     return views.adjust_time_modal(session, clock.now())
 
 
-async def open_edit_purpose(
+async def open_edit_goal(
     db: AsyncSession, interaction: ComponentInteraction, ref: str
 ) -> dict[str, Any]:
     session = await sessions.get(db, interaction.user_id, row_id(ref))
     if "edit_purpose" not in views.actions_for(session.status):
         return _card_answer(interaction, session, STALE_CARD)
-    return views.edit_purpose_modal(session)
+    return views.edit_goal_modal(session)
 
 
 async def submit_adjust_time(
@@ -117,13 +117,13 @@ async def submit_adjust_time(
     return _card_answer(interaction, outcome.session, outcome.notice)
 
 
-async def submit_edit_purpose(
+async def submit_edit_goal(
     db: AsyncSession, interaction: ModalInteraction, ref: str
 ) -> dict[str, Any]:
     session_id = row_id(ref)
-    purpose = interaction.data.values().get("purpose", "")
+    goal = interaction.data.values().get("purpose", "")  # the field Discord users see
     outcome = await sessions.edit_goal(
-        db, interaction.user_id, session_id, purpose, username=interaction.username
+        db, interaction.user_id, session_id, goal, username=interaction.username
     )
     return _card_answer(interaction, outcome.session, outcome.notice)
 
@@ -131,7 +131,7 @@ async def submit_edit_purpose(
 COMPONENT_HANDLERS: dict[str, ComponentHandler] = {
     **{action: _session_button(action) for action in _SESSION_ACTIONS},
     "adjust_time": open_adjust_time,
-    "edit_purpose": open_edit_purpose,
+    "edit_purpose": open_edit_goal,
     switch.SWITCH: switch.switch_button,
 }
 
@@ -140,5 +140,5 @@ MODAL_OPENERS: set[str] = {"adjust_time", "edit_purpose"}
 
 MODAL_HANDLERS: dict[str, ModalHandler] = {
     "adjust_time": submit_adjust_time,
-    "edit_purpose": submit_edit_purpose,
+    "edit_purpose": submit_edit_goal,
 }

@@ -16,6 +16,7 @@ from app.durations import format_duration
 from app.limits import DURATION_MAX_LENGTH, GOAL_MAX_LENGTH
 from app.models import Session, SessionStatus, StopReason
 from app.repositories.allocations import WeekRow
+from app.text import clip
 from app.timing import session_times
 
 SUPPRESS_EMBEDS = 4
@@ -38,7 +39,7 @@ LABEL = 18
 PRIMARY, SECONDARY, SUCCESS, DANGER, LINK = 1, 2, 3, 4, 5
 SHORT, PARAGRAPH = 1, 2
 
-# Never ping anyone because of what a user typed as a subject or purpose.
+# Never ping anyone because of what a user typed as a subject or goal.
 NO_MENTIONS: dict[str, Any] = {"parse": []}
 
 STATUS_LABELS = {
@@ -93,10 +94,6 @@ _MARKDOWN = re.compile(r"([\\*_~`|>#\[\]()<-])")
 def escape(text: str) -> str:
     """User text shown literally: no accidental bold, links, headings or spoilers."""
     return _MARKDOWN.sub(r"\\\1", text)
-
-
-def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def custom_id(action: str, ref: int | str) -> str:
@@ -156,15 +153,15 @@ def session_card(session: Session, now: datetime, *, notice: str | None = None) 
     """The session card: a live status while active, the summary to review once ended."""
     status = SessionStatus(session.status)
     embed = {
-        "title": _clip(session.subject.name, 256),
-        "description": _clip("\n".join(_card_lines(session, now)), EMBED_DESCRIPTION_LIMIT),
+        "title": clip(session.subject.name, 256),
+        "description": clip("\n".join(_card_lines(session, now)), EMBED_DESCRIPTION_LIMIT),
         "color": STATUS_COLOURS[status],
         "footer": {"text": f"Session {session.id}"},
     }
     buttons = [button(label, action, session.id, style) for action, label, style in BUTTONS[status]]
     return {
         # Always set, so an update clears the notice a previous click left behind.
-        "content": _clip(notice, CONTENT_LIMIT) if notice else "",
+        "content": clip(notice, CONTENT_LIMIT) if notice else "",
         "embeds": [embed],
         "components": [action_row(*buttons)] if buttons else [],
         "allowed_mentions": NO_MENTIONS,
@@ -174,7 +171,7 @@ def session_card(session: Session, now: datetime, *, notice: str | None = None) 
 def notice_message(text: str) -> dict[str, Any]:
     """A private note to the person who acted."""
     return {
-        "content": _clip(text, CONTENT_LIMIT),
+        "content": clip(text, CONTENT_LIMIT),
         "flags": EPHEMERAL,
         "allowed_mentions": NO_MENTIONS,
     }
@@ -264,7 +261,7 @@ def update(message: dict[str, Any]) -> dict[str, Any]:
 
 
 def choices(names: list[str]) -> dict[str, Any]:
-    options = [{"name": _clip(name, 100), "value": name} for name in names[:25] if name]
+    options = [{"name": clip(name, 100), "value": name} for name in names[:25] if name]
     return {"type": AUTOCOMPLETE_RESULT, "data": {"choices": options}}
 
 
@@ -298,7 +295,7 @@ def adjust_time_modal(session: Session, now: datetime) -> dict[str, Any]:
     )
 
 
-def edit_purpose_modal(session: Session) -> dict[str, Any]:
+def edit_goal_modal(session: Session) -> dict[str, Any]:
     field: dict[str, Any] = {
         "type": TEXT_INPUT,
         "custom_id": "purpose",

@@ -1,7 +1,7 @@
 """The parts of GitHub's webhook payloads the service reads, as pydantic models.
 
 Written from GitHub's webhook documentation and checked against octokit's real examples
-(fixtures/github). Everything else in a payload is ignored, and every field is optional
+(tests/fixtures/github). Everything else in a payload is ignored, and every field is optional
 here: the router decides which absences are a 400 and which are merely "ignored".
 """
 
