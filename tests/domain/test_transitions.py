@@ -1,4 +1,4 @@
-"""The session state machine, table-driven: every action from every state (the table in app/session.py).
+"""The session state machine, table-driven: every action from every state.
 
 A legal action changes the status as the state table says; an action whose target state
 already holds changes nothing and says so (`Outcome.already`); anything else is a Conflict
