@@ -8,52 +8,28 @@ its own work is rolled back and the first answer is given again.
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.clock import clock
 from app.models import ProcessedEvent
-from app.repositories.events import ProcessedEventRepository
+from app.repositories.events import Answer, ProcessedEventRepository
+
+__all__ = ["Answer", "answer", "find", "forget_failed", "prune", "record"]
 
 DISCORD_INTERACTION = "discord_interaction"
 GITHUB_DELIVERY = "github_delivery"
 RETENTION = timedelta(days=7)
 
 
-async def record(
-    db: AsyncSession,
-    kind: str,
-    event_id: str,
-    response: dict[str, Any],
-    *,
-    status_code: int = 200,
-    succeeded: bool = True,
-) -> bool:
+async def record(db: AsyncSession, kind: str, event_id: str, answer: Answer) -> bool:
     """Remember the answer to an event; False if it had been handled already."""
-    return await ProcessedEventRepository(db).record(
-        kind,
-        event_id,
-        status_code=status_code,
-        succeeded=succeeded,
-        response=response,
-        at=clock.now(),
-    )
+    return await ProcessedEventRepository(db).record(kind, event_id, answer, clock.now())
 
 
-async def answer(
-    db: AsyncSession,
-    kind: str,
-    event_id: str,
-    response: dict[str, Any],
-    *,
-    status_code: int = 200,
-    succeeded: bool = True,
-) -> None:
+async def answer(db: AsyncSession, kind: str, event_id: str, answer: Answer) -> None:
     """Set the final answer of an event this transaction recorded (claimed) earlier."""
-    await ProcessedEventRepository(db).answer(
-        kind, event_id, status_code=status_code, succeeded=succeeded, response=response
-    )
+    await ProcessedEventRepository(db).replace_answer(kind, event_id, answer)
 
 
 async def find(db: AsyncSession, kind: str, event_id: str) -> ProcessedEvent | None:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from functools import cache
 from typing import Any
@@ -9,6 +10,16 @@ from sqlalchemy.dialects.postgresql import insert
 
 from app.models import ProcessedEvent
 from app.repositories.base import Repository
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What an event was answered, and whether that counts as handled successfully."""
+
+    response: dict[str, Any]
+    status_code: int = 200
+    succeeded: bool = True
+
 
 _COLUMNS = ("kind", "event_id", "status_code", "succeeded", "response", "created_at")
 
@@ -29,41 +40,17 @@ def _record() -> Any:
 
 
 class ProcessedEventRepository(Repository):
-    async def record(
-        self,
-        kind: str,
-        event_id: str,
-        *,
-        status_code: int,
-        succeeded: bool,
-        response: dict[str, Any],
-        at: datetime,
-    ) -> bool:
+    async def record(self, kind: str, event_id: str, answer: Answer, at: datetime) -> bool:
         """Insert the event; False when it was already recorded (by us or a racing twin)."""
-        parameters = {
-            "kind": kind,
-            "event_id": event_id,
-            "status_code": status_code,
-            "succeeded": succeeded,
-            "response": response,
-            "created_at": at,
-        }
+        parameters = {"kind": kind, "event_id": event_id, "created_at": at, **asdict(answer)}
         return (await self.db.execute(_record(), parameters)).scalar_one_or_none() is not None
 
-    async def answer(
-        self,
-        kind: str,
-        event_id: str,
-        *,
-        status_code: int,
-        succeeded: bool,
-        response: dict[str, Any],
-    ) -> None:
+    async def replace_answer(self, kind: str, event_id: str, answer: Answer) -> None:
         """Replace the answer of an event recorded earlier in this transaction."""
         statement = (
             update(ProcessedEvent)
             .where(ProcessedEvent.kind == kind, ProcessedEvent.event_id == event_id)
-            .values(status_code=status_code, succeeded=succeeded, response=response)
+            .values(**asdict(answer))
         )
         await self.db.execute(statement)
 

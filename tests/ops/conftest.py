@@ -71,9 +71,8 @@ async def delivery_at(
     try:
         clock.freeze(at)
         status = 200 if succeeded else 500
-        await events.record(
-            db, kind, fresh_user_id("delivery"), {}, status_code=status, succeeded=succeeded
-        )
+        answer = events.Answer({}, status_code=status, succeeded=succeeded)
+        await events.record(db, kind, fresh_user_id("delivery"), answer)
     finally:
         if was is None:
             clock.unfreeze()

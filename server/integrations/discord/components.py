@@ -85,22 +85,25 @@ def _session_button(action: str) -> ComponentHandler:
     return handle
 
 
-async def open_adjust_time(
-    db: AsyncSession, interaction: ComponentInteraction, ref: str
-) -> dict[str, Any]:
-    session = await sessions.get(db, interaction.user_id, row_id(ref))
-    if "adjust_time" not in views.actions_for(session.status):
-        return _card_answer(interaction, session, STALE_CARD)
-    return views.adjust_time_modal(session, clock.now())
+def _modal_opener(action: str, modal: Callable[[Session], dict[str, Any]]) -> ComponentHandler:
+    """A button that opens a modal about its session, unless the card is out of date."""
+
+    async def handle(
+        db: AsyncSession, interaction: ComponentInteraction, ref: str
+    ) -> dict[str, Any]:
+        session = await sessions.get(db, interaction.user_id, row_id(ref))
+        if action not in views.actions_for(session.status):
+            return _card_answer(interaction, session, STALE_CARD)
+        return modal(session)
+
+    handle.__name__ = f"open_{action}"
+    return handle
 
 
-async def open_edit_goal(
-    db: AsyncSession, interaction: ComponentInteraction, ref: str
-) -> dict[str, Any]:
-    session = await sessions.get(db, interaction.user_id, row_id(ref))
-    if "edit_purpose" not in views.actions_for(session.status):
-        return _card_answer(interaction, session, STALE_CARD)
-    return views.edit_goal_modal(session)
+open_adjust_time = _modal_opener(
+    "adjust_time", lambda session: views.adjust_time_modal(session, clock.now())
+)
+open_edit_goal = _modal_opener("edit_purpose", views.edit_goal_modal)
 
 
 async def submit_adjust_time(

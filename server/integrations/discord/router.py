@@ -81,7 +81,8 @@ async def _dispatch(db: AsyncSession, interaction: Actionable) -> dict[str, Any]
 async def _apply(interaction: Actionable) -> dict[str, Any]:
     async with database.sessions() as db, unit_of_work(db):
         response = await _dispatch(db, interaction)
-        if not await events.record(db, events.DISCORD_INTERACTION, interaction.id, response):
+        recorded = events.Answer(response)
+        if not await events.record(db, events.DISCORD_INTERACTION, interaction.id, recorded):
             raise _AlreadyAnswered
         return response
 

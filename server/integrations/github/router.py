@@ -125,8 +125,9 @@ def _delivery_id(request: Request) -> str:
 async def _reject(db: AsyncSession, delivery: str, detail: str) -> JSONResponse:
     """400 for a signed but malformed delivery, counted as a failed delivery by health."""
     body = {"error": "bad_request", "detail": detail}
-    if not await events.record(db, DELIVERY, delivery, body, status_code=400, succeeded=False):
-        await events.answer(db, DELIVERY, delivery, body, status_code=400, succeeded=False)
+    failed = events.Answer(body, status_code=400, succeeded=False)
+    if not await events.record(db, DELIVERY, delivery, failed):
+        await events.answer(db, DELIVERY, delivery, failed)
     return JSONResponse(body, status_code=400)
 
 
@@ -143,7 +144,7 @@ async def _claim(db: AsyncSession, delivery: str) -> dict[str, Any] | None:
     look-up) is forgotten instead, so that GitHub's "Redeliver" (same delivery id) runs it.
     """
     await events.forget_failed(db, DELIVERY, delivery)
-    if await events.record(db, DELIVERY, delivery, {}):
+    if await events.record(db, DELIVERY, delivery, events.Answer({})):
         return None
     found = await events.find(db, DELIVERY, delivery)
     return dict(found.response) if found is not None else {}
@@ -175,7 +176,7 @@ async def receive_delivery(
         return _duplicate(delivery, previous)
     if handle is None:
         answer = {"status": PONG, "detail": "The webhook is set up; timetrack is listening."}
-        await events.answer(db, DELIVERY, delivery, answer)
+        await events.answer(db, DELIVERY, delivery, events.Answer(answer))
         return JSONResponse(answer)
     try:
         result = await handle(db)
@@ -185,11 +186,12 @@ async def receive_delivery(
         # Redeliver; a 200 would hide it. The failure is recorded (health counts it) but not
         # treated as handled, so the redelivery, which keeps its delivery id, runs again.
         failure = {"error": "bad_gateway", "detail": f"{error} Nothing changed."}
-        await events.answer(db, DELIVERY, delivery, failure, status_code=502, succeeded=False)
+        failed = events.Answer(failure, status_code=502, succeeded=False)
+        await events.answer(db, DELIVERY, delivery, failed)
         return JSONResponse(failure, status_code=502)
 
     answer = _answer(result)
-    await events.answer(db, DELIVERY, delivery, answer)
+    await events.answer(db, DELIVERY, delivery, events.Answer(answer))
     _tell_owners(db, result)
     logger.info("github %s.%s: %s", event, payload.get("action") or "-", result.change)
     return JSONResponse(answer)
