@@ -6,8 +6,6 @@ one definition every front door shares.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -15,13 +13,14 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app import accounts, timezones
+from app import accounts, spreadsheet, timezones
 from app.clock import clock
 from app.durations import format_duration
 from app.errors import InvalidInput
 from app.limits import MAX_PAGE_SIZE
 from app.models import Session, SessionStatus
 from app.repositories.sessions import SessionFilter, SessionRepository
+from app.spreadsheet import CsvExport, text_cell
 from app.timing import session_times
 from app.weeks import check_day, local_midnight
 
@@ -44,10 +43,6 @@ CSV_COLUMNS = (
     "stop_reason",
 )
 
-# A spreadsheet runs a cell that starts with one of these as a formula. Goals can come from
-# other people's GitHub issue titles, so text cells are defused with a leading apostrophe.
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
 
 @dataclass(frozen=True)
 class SessionPage:
@@ -57,12 +52,6 @@ class SessionPage:
     count: int
     limit: int
     offset: int
-
-
-@dataclass(frozen=True)
-class CsvExport:
-    filename: str
-    text: str
 
 
 async def page(
@@ -103,20 +92,16 @@ async def export_csv(
     )
     sessions = await SessionRepository(db).all_matching(user_id, where)
     now = clock.now()
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
-    for session in sessions:
-        writer.writerow(_csv_row(session, tz, timezone, now))
-    return CsvExport(filename=_filename(first_day, last_day), text=buffer.getvalue())
+    text = spreadsheet.write(CSV_COLUMNS, (_csv_row(s, tz, timezone, now) for s in sessions))
+    return CsvExport(filename=_filename(first_day, last_day), text=text)
 
 
 def _csv_row(session: Session, tz: ZoneInfo, timezone: str, now: datetime) -> list[str | int]:
     times = session_times(session, now)
     return [
         session.id,
-        _text(session.subject.name),
-        _text(session.goal),
+        text_cell(session.subject.name),
+        text_cell(session.goal),
         str(session.status),
         str(session.source),
         _local(session.started_at, tz),
@@ -127,20 +112,14 @@ def _csv_row(session: Session, tz: ZoneInfo, timezone: str, now: datetime) -> li
         times.effective,
         f"{times.effective / 3600:.2f}",
         format_duration(times.effective),
-        _text(session.note),
-        _text(session.github_issue_url),
+        text_cell(session.note),
+        text_cell(session.github_issue_url),
         "" if session.stop_reason is None else str(session.stop_reason),
     ]
 
 
 def _local(instant: datetime | None, tz: ZoneInfo) -> str:
     return "" if instant is None else instant.astimezone(tz).replace(microsecond=0).isoformat()
-
-
-def _text(value: str | None) -> str:
-    if not value:
-        return ""
-    return "'" + value if value.startswith(_FORMULA_STARTS) else value
 
 
 def _filename(first_day: date | None, last_day: date | None) -> str:

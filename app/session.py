@@ -55,7 +55,7 @@ class Outcome:
         return self.notice is not None
 
 
-def _clean_goal(goal: str | None) -> str | None:
+def clean_goal(goal: str | None) -> str | None:
     goal = one_line(storable(goal or "", "goal"))
     if len(goal) > GOAL_MAX_LENGTH:
         raise InvalidInput(f"A goal is at most {GOAL_MAX_LENGTH} characters.")
@@ -66,7 +66,9 @@ def _describe(session: Session) -> str:
     return f"{session.subject.name} (session {session.id})"
 
 
-async def _owned(db: AsyncSession, user_id: str, session_id: int, username: str | None) -> Session:
+async def get_locked(
+    db: AsyncSession, user_id: str, session_id: int, username: str | None = None
+) -> Session:
     """The user's session, read under the user's row lock, for an action on it."""
     await accounts.ensure_user(db, user_id, username)
     return await get(db, user_id, session_id)
@@ -96,7 +98,7 @@ async def clock_in(
     username: str | None = None,
     issue: IssueRef | None = None,
 ) -> Session:
-    goal = _clean_goal(goal)
+    goal = clean_goal(goal)
     await accounts.ensure_user(db, user_id, username)
     found = await accounts.find_or_create_subject(db, user_id, subject)
     now = clock.now()
@@ -140,7 +142,7 @@ async def clock_in_on_issue(db: AsyncSession, user_id: str, issue: IssueRef) -> 
 async def pause(
     db: AsyncSession, user_id: str, session_id: int, *, username: str | None = None
 ) -> Outcome:
-    return await _pause(db, await _owned(db, user_id, session_id, username))
+    return await _pause(db, await get_locked(db, user_id, session_id, username))
 
 
 async def pause_active(
@@ -177,7 +179,7 @@ async def _pause(db: AsyncSession, session: Session) -> Outcome:
 async def resume(
     db: AsyncSession, user_id: str, session_id: int, *, username: str | None = None
 ) -> Outcome:
-    return await _resume(db, await _owned(db, user_id, session_id, username))
+    return await _resume(db, await get_locked(db, user_id, session_id, username))
 
 
 async def resume_active(
@@ -215,7 +217,7 @@ async def clock_out(
     reason: StopReason = StopReason.USER,
     username: str | None = None,
 ) -> Outcome:
-    session = await _owned(db, user_id, session_id, username)
+    session = await get_locked(db, user_id, session_id, username)
     if session.status in ENDED_STATUSES:
         return Outcome(session, "Already clocked out.")
     return Outcome(await _end(db, session, goal, reason))
@@ -232,7 +234,7 @@ async def _end(db: AsyncSession, session: Session, goal: str | None, reason: Sto
         "stop_reason": reason,
         "updated_at": now,
     }
-    goal = _clean_goal(goal)
+    goal = clean_goal(goal)
     if goal is not None:
         changes["goal"] = goal
     return await SessionRepository(db).save(session, **changes)
@@ -280,10 +282,12 @@ async def adjust_time(
     username: str | None = None,
 ) -> Outcome:
     seconds = _override_seconds(value)
-    session = await _owned(db, user_id, session_id, username)
+    session = await get_locked(db, user_id, session_id, username)
     if session.status in ACTIVE_STATUSES:
         raise Conflict("Clock out first, then adjust the time.")
-    if session.status == SessionStatus.ENDED_CONFIRMED and not allow_confirmed:
+    # Time added by hand is confirmed as it is made; its author may still correct it anywhere.
+    manual = session.source == SessionSource.MANUAL
+    if session.status == SessionStatus.ENDED_CONFIRMED and not (allow_confirmed or manual):
         raise Conflict("This session is confirmed. Correct it on the web page if you must.")
     if session.effective_override_seconds == seconds:
         return Outcome(session, f"Already set to {format_duration(seconds)}.")
@@ -301,8 +305,8 @@ async def edit_goal(
     *,
     username: str | None = None,
 ) -> Outcome:
-    cleaned = _clean_goal(goal)
-    session = await _owned(db, user_id, session_id, username)
+    cleaned = clean_goal(goal)
+    session = await get_locked(db, user_id, session_id, username)
     if session.goal == cleaned:
         return Outcome(session, "The goal is unchanged.")
     await SessionRepository(db).save(session, goal=cleaned, updated_at=clock.now())
@@ -313,7 +317,7 @@ async def edit_note(db: AsyncSession, user_id: str, session_id: int, note: str |
     note = storable(note or "", "note").strip() or None
     if note is not None and len(note) > NOTE_MAX_LENGTH:
         raise InvalidInput(f"A note is at most {NOTE_MAX_LENGTH} characters.")
-    session = await _owned(db, user_id, session_id, None)
+    session = await get_locked(db, user_id, session_id, None)
     if session.note == note:
         return Outcome(session, "The note is unchanged.")
     await SessionRepository(db).save(session, note=note, updated_at=clock.now())
@@ -323,7 +327,7 @@ async def edit_note(db: AsyncSession, user_id: str, session_id: int, note: str |
 async def confirm(
     db: AsyncSession, user_id: str, session_id: int, *, username: str | None = None
 ) -> Outcome:
-    session = await _owned(db, user_id, session_id, username)
+    session = await get_locked(db, user_id, session_id, username)
     if session.status == SessionStatus.ENDED_CONFIRMED:
         return Outcome(session, "Already confirmed.")
     if session.status in ACTIVE_STATUSES:
@@ -338,7 +342,7 @@ async def reopen(
     db: AsyncSession, user_id: str, session_id: int, *, username: str | None = None
 ) -> Outcome:
     """Undo a clock-out. The time since it ended counts as paused, so work is not inflated."""
-    session = await _owned(db, user_id, session_id, username)
+    session = await get_locked(db, user_id, session_id, username)
     if session.status in ACTIVE_STATUSES:
         return Outcome(
             session,
@@ -370,5 +374,5 @@ async def reopen(
 
 
 async def delete(db: AsyncSession, user_id: str, session_id: int) -> None:
-    session = await _owned(db, user_id, session_id, None)
+    session = await get_locked(db, user_id, session_id, None)
     await SessionRepository(db).delete(session)

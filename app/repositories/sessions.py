@@ -6,11 +6,35 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import bindparam, exists, func, insert, literal, select
+from sqlalchemy import ColumnElement, bindparam, exists, func, insert, literal, or_, select
 from sqlalchemy.orm import contains_eager
 
-from app.models import ACTIVE_STATUSES, Session, SessionStatus, Subject
+from app.models import (
+    ACTIVE_STATUSES,
+    LONG_SPAN,
+    Session,
+    SessionStatus,
+    Subject,
+    long_span_predicate,
+)
 from app.repositories.base import Repository
+
+
+def spans_meeting(user_id: Any, start: Any, end: Any, now: Any) -> list[ColumnElement[bool]]:
+    """Conditions for the sessions whose span [started_at, ended_at or now) meets
+    [start, end), in a form the indexes serve whatever the length of the history.
+
+    Most sessions are short, so those that meet the range started at most LONG_SPAN before
+    it: a range scan of (user_id, started_at). The rest, active or long, are few, and the
+    partial index `ix_sessions_long_spans` holds exactly them.
+    """
+    return [
+        Session.user_id == user_id,
+        Session.started_at < end,
+        # A session of no length meets the range it starts in.
+        or_(func.coalesce(Session.ended_at, now) > start, Session.started_at >= start),
+        or_(Session.started_at >= start - LONG_SPAN, long_span_predicate()),
+    ]
 
 
 @dataclass(frozen=True)
@@ -76,6 +100,35 @@ class SessionRepository(Repository):
         if session is not None:
             session.subject = subject
         return session
+
+    async def add_ended(self, subject: Subject, values: dict[str, Any]) -> Session:
+        """Insert a session that has already ended (time added by hand)."""
+        session = Session(**values)
+        self.db.add(session)
+        await self.db.flush()
+        session.subject = subject
+        return session
+
+    async def first_overlapping(
+        self,
+        user_id: str,
+        start: datetime,
+        end: datetime,
+        now: datetime,
+        *,
+        excluding: int | None = None,
+    ) -> Session | None:
+        """The user's earliest session whose span meets [start, end); an active session
+        runs until `now`."""
+        statement = (
+            _with_subject()
+            .where(*spans_meeting(user_id, start, end, now))
+            .order_by(Session.started_at, Session.id)
+            .limit(1)
+        )
+        if excluding is not None:
+            statement = statement.where(Session.id != excluding)
+        return (await self.db.execute(statement)).scalar_one_or_none()
 
     async def save(self, session: Session, **changes: Any) -> Session:
         """Write the changed columns with one UPDATE, keeping the loaded subject."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StrictInt
 
 from app.allocation import WeekReport, remaining_seconds
 from app.errors import InvalidInput
@@ -22,6 +22,7 @@ from app.limits import (
     TIMEZONE_MAX_LENGTH,
 )
 from app.models import Session, SessionSource, SessionStatus, StopReason, User
+from app.reports import GroupBy, Summary
 from app.text import storable
 from app.timing import session_times
 
@@ -125,6 +126,14 @@ class StartIn(Body):
     )
 
 
+class EntryIn(StartIn):
+    """Time worked earlier, added by hand."""
+
+    started_at: AwareDatetime = Field(examples=["2026-11-17T09:00:00+11:00"])
+    ended_at: AwareDatetime = Field(examples=["2026-11-17T10:20:00+11:00"])
+    paused_seconds: StrictInt = Field(default=0, description="Breaks within the span.")
+
+
 class StopIn(Body):
     purpose: Text | None = Field(
         default=None, max_length=GOAL_MAX_LENGTH, description="A goal that replaces the one set."
@@ -141,6 +150,12 @@ class SessionPatchIn(Body):
         examples=["1:20"],
     )
     effective_seconds: StrictInt | None = Field(default=None, description="Corrected, in seconds.")
+    started_at: AwareDatetime | None = Field(
+        default=None, description="Corrected start of an ended session, with its UTC offset."
+    )
+    ended_at: AwareDatetime | None = Field(
+        default=None, description="Corrected end of an ended session, with its UTC offset."
+    )
 
 
 class MeOut(BaseModel):
@@ -229,3 +244,58 @@ def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI entries for the error answers a route can give; 401/403/503 apply to all."""
     wanted = sorted({401, 403, 503, *codes})
     return {code: {"model": Error, "description": _DESCRIPTIONS[code]} for code in wanted}
+
+
+class SubjectShareOut(BaseModel):
+    subject: str
+    seconds: int
+
+
+class ReportGroupOut(BaseModel):
+    key: str | None = Field(
+        description="The subject, the day or the week's Monday (YYYY-MM-DD), or the issue URL "
+        "(null: no issue)."
+    )
+    label: str
+    seconds: int
+    sessions: int
+    subjects: list[SubjectShareOut] | None = Field(
+        default=None, description="For days and weeks: the time by subject, most first."
+    )
+
+
+class SummaryOut(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    first: date = Field(alias="from")
+    last: date = Field(alias="to")
+    timezone: str
+    group_by: str
+    total_seconds: int
+    groups: list[ReportGroupOut]
+
+    @classmethod
+    def of(cls, summary: Summary) -> SummaryOut:
+        dated = summary.group_by in (GroupBy.DAY, GroupBy.WEEK)
+        return cls(
+            first=summary.first,
+            last=summary.last,
+            timezone=summary.timezone,
+            group_by=str(summary.group_by),
+            total_seconds=summary.total_seconds,
+            groups=[
+                ReportGroupOut(
+                    key=group.key,
+                    label=group.label,
+                    seconds=group.seconds,
+                    sessions=group.sessions,
+                    subjects=[
+                        SubjectShareOut(subject=s.subject, seconds=s.seconds)
+                        for s in group.subjects
+                    ]
+                    if dated
+                    else None,
+                )
+                for group in summary.groups
+            ],
+        )

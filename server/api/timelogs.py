@@ -12,16 +12,17 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app import history
+from app import entries, history
 from app import session as sessions
 from app.clock import clock
 from app.errors import Conflict, InvalidInput
-from app.issues import parse_issue_url
+from app.issues import IssueRef, parse_issue_url
 from app.limits import SUBJECT_MAX_LENGTH
 from app.models import Session, SessionStatus
 from app.weeks import parse_day
 from server.api.params import SessionId
 from server.api.schemas import (
+    EntryIn,
     SessionOut,
     SessionPageOut,
     SessionPatchIn,
@@ -133,6 +134,31 @@ async def export_timelogs(
 
 
 @router.post(
+    "/",
+    status_code=201,
+    response_model=SessionOut,
+    summary="Add time worked earlier (an ended, confirmed session)",
+    responses=error_responses(409, 422),
+)
+async def add_timelog(body: EntryIn, caller: CurrentCaller, db: Db) -> SessionOut:
+    session = await entries.add(
+        db,
+        caller.id,
+        body.subject,
+        body.started_at,
+        body.ended_at,
+        paused_seconds=body.paused_seconds,
+        goal=body.goal,
+        issue=_issue(body.github_issue_url),
+    )
+    return _out(session)
+
+
+def _issue(url: str | None) -> IssueRef | None:
+    return parse_issue_url(url) if url and url.strip() else None
+
+
+@router.post(
     "/start/",
     status_code=201,
     response_model=SessionOut,
@@ -140,11 +166,13 @@ async def export_timelogs(
     responses=error_responses(409, 422),
 )
 async def start_timelog(body: StartIn, caller: CurrentCaller, db: Db) -> SessionOut:
-    issue = None
-    if body.github_issue_url and body.github_issue_url.strip():
-        issue = parse_issue_url(body.github_issue_url)
     session = await sessions.clock_in(
-        db, caller.id, body.subject, body.goal, source=caller.source, issue=issue
+        db,
+        caller.id,
+        body.subject,
+        body.goal,
+        source=caller.source,
+        issue=_issue(body.github_issue_url),
     )
     return _out(session)
 
@@ -222,7 +250,7 @@ async def get_timelog(session_id: SessionId, caller: CurrentCaller, db: Db) -> S
 @router.patch(
     "/{session_id}/",
     response_model=SessionOut,
-    summary="Correct the goal, note or effective time",
+    summary="Correct the goal, note, effective time, or when an ended session ran",
     responses=error_responses(404, 409, 422),
 )
 async def patch_timelog(
@@ -242,6 +270,11 @@ async def patch_timelog(
     if value is not None:
         outcome = await sessions.adjust_time(db, caller.id, session_id, value, allow_confirmed=True)
         session = outcome.session
+    if body.started_at is not None or body.ended_at is not None:
+        moved = await entries.move(
+            db, caller.id, session_id, started_at=body.started_at, ended_at=body.ended_at
+        )
+        session = moved.session
     return _out(session)
 
 

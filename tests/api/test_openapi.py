@@ -6,7 +6,13 @@ from typing import Any
 
 from httpx import AsyncClient
 
-REST_PREFIXES = ("/api/timelogs", "/api/me", "/api/subjects", "/api/allocations")
+REST_PREFIXES = (
+    "/api/timelogs",
+    "/api/me",
+    "/api/subjects",
+    "/api/allocations",
+    "/api/reports",
+)
 
 
 async def rest_operations(client: AsyncClient) -> tuple[dict[str, Any], list[Any]]:
@@ -30,6 +36,7 @@ async def test_every_rest_route_in_the_contract_is_documented(client: AsyncClien
         ("GET", "/api/timelogs/"),
         ("GET", "/api/timelogs/current/"),
         ("GET", "/api/timelogs/export.csv"),
+        ("POST", "/api/timelogs/"),
         ("POST", "/api/timelogs/start/"),
         *(
             ("POST", f"/api/timelogs/{{session_id}}/{action}/")
@@ -40,6 +47,8 @@ async def test_every_rest_route_in_the_contract_is_documented(client: AsyncClien
         ("DELETE", "/api/timelogs/{session_id}/"),
         ("GET", "/api/allocations/"),
         ("PUT", "/api/allocations/{subject}"),
+        ("GET", "/api/reports/summary"),
+        ("GET", "/api/reports/summary.csv"),
     }
 
 
