@@ -15,19 +15,23 @@ once give one success and one Conflict.
 
 from __future__ import annotations
 
-from datetime import datetime
+import re
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app import accounts
+from app import accounts, timezones
 from app import session as sessions
 from app.clock import clock
-from app.durations import MAX_DURATION_SECONDS, format_duration
+from app.durations import MAX_DURATION_SECONDS, format_duration, parse_duration
 from app.errors import Conflict, InvalidInput
 from app.issues import IssueRef
 from app.models import ACTIVE_STATUSES, Session, SessionSource, SessionStatus
 from app.repositories.sessions import SessionRepository
+from app.text import clip
+from app.weeks import EARLIEST_DAY, parse_day
 
 
 def _check_span(
@@ -39,6 +43,8 @@ def _check_span(
             raise InvalidInput("Give times with their UTC offset, e.g. 2026-11-18T09:00:00+11:00.")
     if ended_at <= started_at:
         raise InvalidInput("The end must come after the start.")
+    if started_at.date() < EARLIEST_DAY:
+        raise InvalidInput(f"The start must be on or after {EARLIEST_DAY.isoformat()}.")
     if ended_at > clock.now():
         raise InvalidInput("The end is in the future; add time once it has happened.")
     measured = int((ended_at - started_at).total_seconds())
@@ -141,3 +147,58 @@ async def move(
         session, started_at=start, ended_at=end, updated_at=clock.now()
     )
     return sessions.Outcome(session)
+
+
+# --- An entry as people describe it in chat: "1h 20m yesterday from 14:00" -------------
+
+# Without a start, time added to an earlier day ends at the end of a working day.
+END_OF_PAST_DAY = time(18, 0)
+_CLOCK_TIME = re.compile(r"([01]?[0-9]|2[0-3]):([0-5][0-9])", re.ASCII)
+
+
+def _day(text: str | None, today: date) -> date:
+    cleaned = (text or "").strip().lower()
+    if cleaned in ("", "today"):
+        return today
+    if cleaned == "yesterday":
+        return today - timedelta(days=1)
+    day = parse_day(cleaned, "day")
+    assert day is not None
+    if day > today:
+        raise InvalidInput("That day hasn't happened yet; add time once it has.")
+    return day
+
+
+def _clock_time(text: str) -> time:
+    match = _CLOCK_TIME.fullmatch(text.strip())
+    if match is None:
+        raise InvalidInput(f"Give the start as HH:MM, e.g. 14:30 (not {clip(text, 16)!r}).")
+    return time(int(match[1]), int(match[2]))
+
+
+def _local(day: date, at: time, tz: ZoneInfo) -> datetime:
+    # A time skipped by a DST change is read with the offset from before it, which lands
+    # just after the change, as a person setting a watch would.
+    return datetime.combine(day, at, tzinfo=tz).astimezone(UTC).astimezone(tz)
+
+
+def described_span(
+    duration: str, day: str | None, start: str | None, timezone: str, now: datetime
+) -> tuple[datetime, datetime]:
+    """The span of an entry given as a duration, a day (`YYYY-MM-DD`, `today`, `yesterday`;
+    default today) and an optional local start time (`HH:MM`).
+
+    Without a start it ends now, or at 18:00 on a past day.
+    """
+    seconds = parse_duration(duration)
+    if seconds == 0:
+        raise InvalidInput("A duration of nothing adds nothing; give one such as 1h 20m.")
+    tz = timezones.zone(timezone)
+    today = now.astimezone(tz).date()
+    on = _day(day, today)
+    length = timedelta(seconds=seconds)
+    if start is not None and start.strip():
+        begins = _local(on, _clock_time(start), tz)
+        return begins, begins + length
+    ends = now if on == today else _local(on, END_OF_PAST_DAY, tz)
+    return ends - length, ends

@@ -26,7 +26,7 @@ from app.models import SessionSource
 from server.router import app
 from server.transaction import get_db
 
-OUR_ROUTES = r"^/api/(timelogs|me|subjects|allocations)"
+OUR_ROUTES = r"^/api/(timelogs|me|subjects|allocations|reports)"
 SCHEMA = schemathesis.openapi.from_dict(app.openapi()).include(path_regex=OUR_ROUTES)
 OPERATIONS = [result.ok() for result in SCHEMA.get_all_operations()]
 FUZZ_USER = "300000000000000001"

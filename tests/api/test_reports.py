@@ -71,6 +71,8 @@ async def test_an_entry_is_201_with_the_session(
         (entry(sydney(17, "10:00"), sydney(17, "10:00")), "after the start"),
         (entry(sydney(17, "10:00"), sydney(17, "09:00")), "after the start"),
         (entry(sydney(18, "11:00"), sydney(18, "13:00")), "future"),
+        (entry("0001-01-01T00:00:00+00:00", "0001-01-01T01:00:00+00:00"), "on or after 1970"),
+        (entry("9999-12-31T23:00:00-12:00", "9999-12-31T23:59:59-12:00"), "future"),
         (
             entry(sydney(17, "09:00"), sydney(17, "10:00"), paused_seconds=-1),
             "negative",
@@ -137,6 +139,10 @@ async def test_patching_the_times_of_an_ended_session(
     assert clash.status_code == 409
     assert f"session {first['id']}" in error_of(clash)[1]
     assert backwards.status_code == 422
+    ancient = await client.patch(
+        url, json={"started_at": "0001-01-01T00:00:00+00:00"}, headers=alice.headers
+    )
+    assert ancient.status_code == 422
     assert moved.status_code == 200
     assert moved.json()["measured_seconds"] == 7200
     assert moved.json()["goal"] == "longer"

@@ -38,12 +38,14 @@ def test_definitions_match_the_contract() -> None:
         "session": {
             "in": ["subject", "purpose"],
             "out": ["purpose"],
+            "add": ["subject", "duration", "day", "start", "goal"],
             "pause": [],
             "resume": [],
             "status": [],
         },
         "alloc": {"set": ["subject", "hours"], "show": []},
         "settings": {"timezone": ["zone"]},
+        "report": {"period": []},
         "web": {},
         "github": {"link": [], "unlink": []},
     }
@@ -75,7 +77,7 @@ def test_register_puts_the_commands(bot_env: pytest.MonkeyPatch, guild: str | No
         result = CliRunner().invoke(cli, args)
 
     assert result.exit_code == 0, result.output
-    assert "Registered 5 commands" in result.stdout
+    assert "Registered 6 commands" in result.stdout
     request = route.calls.last.request
     assert request.headers["Authorization"] == f"Bot {TOKEN}"
     assert request.headers["User-Agent"].startswith("DiscordBot (http")

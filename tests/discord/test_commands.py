@@ -211,7 +211,7 @@ async def test_alloc_set_fractional_hours_and_removal(
     assert _content(body) == "Planned 1h 30m for **gym** this week."
     removed = await discord.run("alloc set", subject="gym", hours=0)
     assert _content(removed) == "Removed **gym** from this week's plan."
-    assert "Nothing planned or tracked yet" in description(removed)
+    assert "Nothing planned or tracked in this week" in description(removed)
     async with committed() as db:
         assert (await db.execute(select(WeeklyAllocation))).first() is None
 
@@ -230,7 +230,7 @@ async def test_alloc_set_out_of_range_is_a_private_error(
 async def test_alloc_show_on_an_empty_week(discord: Discord) -> None:
     body = await discord.run("alloc show", guild=False)
     assert is_ephemeral(body)
-    assert "Nothing planned or tracked yet" in description(body)
+    assert "Nothing planned or tracked in this week" in description(body)
 
 
 @CONTEXTS

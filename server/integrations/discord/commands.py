@@ -8,7 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.limits import GOAL_MAX_LENGTH, MAX_WEEKLY_HOURS, SUBJECT_MAX_LENGTH
+from app.limits import (
+    DURATION_MAX_LENGTH,
+    GOAL_MAX_LENGTH,
+    MAX_WEEKLY_HOURS,
+    SUBJECT_MAX_LENGTH,
+    TIMEZONE_MAX_LENGTH,
+)
+from app.reports import Period
 
 SUB_COMMAND = 1
 STRING = 3
@@ -74,6 +81,40 @@ COMMANDS: list[dict[str, Any]] = [
         _sub(
             "out", "Clock out of your current session", _goal_option("What you got done (optional)")
         ),
+        _sub(
+            "add",
+            "Add time you worked but didn't track",
+            _subject("What you worked on"),
+            {
+                "type": STRING,
+                "name": "duration",
+                "description": "How long: 1h 20m, 80m, 1:20 or 4800s",
+                "required": True,
+                "min_length": 1,
+                "max_length": DURATION_MAX_LENGTH,
+            },
+            {
+                "type": STRING,
+                "name": "day",
+                "description": "YYYY-MM-DD, today or yesterday (default today)",
+                "required": False,
+                "max_length": 10,
+            },
+            {
+                "type": STRING,
+                "name": "start",
+                "description": "When you started, HH:MM (default: it ended now, or at 18:00)",
+                "required": False,
+                "max_length": 5,
+            },
+            {
+                "type": STRING,
+                "name": "goal",
+                "description": "What it was for (optional)",
+                "required": False,
+                "max_length": GOAL_MAX_LENGTH,
+            },
+        ),
         _sub("pause", "Pause your current session"),
         _sub("resume", "Resume your paused session"),
         _sub("status", "Show your current session"),
@@ -108,9 +149,20 @@ COMMANDS: list[dict[str, Any]] = [
                 "description": "An IANA timezone such as Australia/Sydney",
                 "required": True,
                 "autocomplete": True,
-                "max_length": 64,
+                "max_length": TIMEZONE_MAX_LENGTH,
             },
         ),
+    ),
+    _command(
+        "report",
+        "Where your time went, per subject",
+        {
+            "type": STRING,
+            "name": "period",
+            "description": "Which period (default this week)",
+            "required": False,
+            "choices": [{"name": str(period), "value": str(period)} for period in Period],
+        },
     ),
     _command("web", "Get a one-time sign-in link to your timetrack page"),
     _command(

@@ -12,13 +12,15 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app import allocation
 from app import session as sessions
 from app.clock import clock
-from app.errors import Conflict
+from app.errors import Conflict, InvalidInput
 from app.models import Session
+from app.weeks import parse_week
 from server.integrations.discord import switch, views
 from server.integrations.discord.payloads import ComponentInteraction, ModalInteraction
-from server.integrations.discord.refs import row_id
+from server.integrations.discord.refs import UnsupportedComponent, row_id
 
 ComponentHandler = Callable[[AsyncSession, ComponentInteraction, str], Awaitable[dict[str, Any]]]
 ModalHandler = Callable[[AsyncSession, ModalInteraction, str], Awaitable[dict[str, Any]]]
@@ -48,7 +50,7 @@ async def _stale_card_or_raise(
     the session's true state with the reason. Otherwise the conflict is real: say it privately.
     """
     session = await sessions.get(db, interaction.user_id, session_id)
-    if action in views.actions_for(session.status):
+    if action in views.actions_for(session):
         raise conflict
     return _card_answer(interaction, session, conflict.detail)
 
@@ -92,7 +94,7 @@ def _modal_opener(action: str, modal: Callable[[Session], dict[str, Any]]) -> Co
         db: AsyncSession, interaction: ComponentInteraction, ref: str
     ) -> dict[str, Any]:
         session = await sessions.get(db, interaction.user_id, row_id(ref))
-        if action not in views.actions_for(session.status):
+        if action not in views.actions_for(session):
             return _card_answer(interaction, session, STALE_CARD)
         return modal(session)
 
@@ -131,11 +133,28 @@ async def submit_edit_goal(
     return _card_answer(interaction, outcome.session, outcome.notice)
 
 
+async def show_week(
+    db: AsyncSession, interaction: ComponentInteraction, ref: str
+) -> dict[str, Any]:
+    """◀ ▶ on the week view: the same message, showing another week."""
+    try:
+        monday = parse_week(ref)
+    except InvalidInput:
+        monday = None
+    if monday is None:
+        raise UnsupportedComponent(ref)
+    report = await allocation.week_report(db, interaction.user_id, week=monday)
+    message = views.week_report_message(report)
+    message.pop("flags")  # an update keeps the message as private as it was
+    return views.update(message)
+
+
 COMPONENT_HANDLERS: dict[str, ComponentHandler] = {
     **{action: _session_button(action) for action in _SESSION_ACTIONS},
     "adjust_time": open_adjust_time,
     "edit_purpose": open_edit_goal,
     switch.SWITCH: switch.switch_button,
+    views.WEEK: show_week,
 }
 
 # Actions whose answer is a modal: Discord allows no deferral before a modal.

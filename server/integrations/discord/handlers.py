@@ -13,13 +13,14 @@ from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app import accounts, allocation
+from app import accounts, allocation, entries, reports
 from app import session as sessions
 from app.clock import clock
 from app.config import get_settings
 from app.durations import format_duration
 from app.errors import Conflict, InvalidInput
 from app.models import Session, SessionSource
+from app.reports import GroupBy, Period
 from server.integrations.discord import views
 from server.integrations.discord.payloads import CommandInteraction, OptionValue
 
@@ -90,6 +91,31 @@ async def _on_current(
     return _card(outcome.session, outcome.notice)
 
 
+async def session_add(db: AsyncSession, interaction: CommandInteraction) -> dict[str, Any]:
+    """Time worked but not tracked: its card, privately, to adjust or describe it further."""
+    options = interaction.options()
+    timezone = await accounts.timezone_of(db, interaction.user_id)
+    started_at, ended_at = entries.described_span(
+        _text(options, "duration") or "",
+        _text(options, "day"),
+        _text(options, "start"),
+        timezone,
+        clock.now(),
+    )
+    added = await entries.add(
+        db,
+        interaction.user_id,
+        _text(options, "subject") or "",
+        started_at,
+        ended_at,
+        goal=_text(options, "goal"),
+        username=interaction.username,
+    )
+    card = views.session_card(added, clock.now(), notice="Added to your time.")
+    card["flags"] = views.EPHEMERAL
+    return views.reply(card)
+
+
 async def session_pause(db: AsyncSession, interaction: CommandInteraction) -> dict[str, Any]:
     return await _on_current(db, interaction, sessions.pause_active)
 
@@ -136,6 +162,20 @@ async def alloc_show(db: AsyncSession, interaction: CommandInteraction) -> dict[
     return views.reply(views.week_report_message(report))
 
 
+async def report(db: AsyncSession, interaction: CommandInteraction) -> dict[str, Any]:
+    period = Period(_text(interaction.options(), "period") or Period.THIS_WEEK)
+    timezone = await accounts.timezone_of(db, interaction.user_id)
+    first, last = reports.period_range(period, timezone, clock.now())
+    by_subject = await reports.summary(db, interaction.user_id, first=first, last=last)
+    by_day = None
+    if period in (Period.THIS_WEEK, Period.LAST_WEEK):
+        by_day = await reports.summary(
+            db, interaction.user_id, first=first, last=last, group_by=GroupBy.DAY
+        )
+    title = str(period).capitalize()
+    return views.reply(views.summary_message(title, by_subject, by_day))
+
+
 async def settings_timezone(db: AsyncSession, interaction: CommandInteraction) -> dict[str, Any]:
     zone = _text(interaction.options(), "zone") or ""
     user = await accounts.set_timezone(db, interaction.user_id, zone)
@@ -171,11 +211,13 @@ async def github_unlink(db: AsyncSession, interaction: CommandInteraction) -> di
 COMMANDS_BY_PATH: dict[tuple[str, ...], Command] = {
     ("session", "in"): Command(session_in, private=False),
     ("session", "out"): Command(session_out, private=False),
+    ("session", "add"): Command(session_add, private=True),
     ("session", "pause"): Command(session_pause, private=False),
     ("session", "resume"): Command(session_resume, private=False),
     ("session", "status"): Command(session_status, private=False),
     ("alloc", "set"): Command(alloc_set, private=True),
     ("alloc", "show"): Command(alloc_show, private=True),
+    ("report",): Command(report, private=True),
     ("settings", "timezone"): Command(settings_timezone, private=True),
     ("web",): Command(web, private=True),
     ("github", "link"): Command(github_link, private=True),

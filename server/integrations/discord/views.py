@@ -8,16 +8,18 @@ Lines are kept short so cards read well on a phone.
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from app.allocation import WeekReport, remaining_seconds
 from app.durations import format_duration
 from app.limits import DURATION_MAX_LENGTH, GOAL_MAX_LENGTH
-from app.models import Session, SessionStatus, StopReason
+from app.models import Session, SessionSource, SessionStatus, StopReason
+from app.reports import Summary
 from app.repositories.allocations import WeekRow
 from app.text import clip
 from app.timing import session_times
+from app.weeks import week_start_for
 
 SUPPRESS_EMBEDS = 4
 EPHEMERAL = 64
@@ -112,9 +114,23 @@ def action_row(*buttons: dict[str, Any]) -> dict[str, Any]:
     return {"type": ACTION_ROW, "components": list(buttons)}
 
 
-def actions_for(status: SessionStatus) -> tuple[str, ...]:
-    """The button actions a card in this state offers."""
-    return tuple(action for action, _, _ in BUTTONS[SessionStatus(status)])
+# Time added by hand is confirmed as it is made, and may still be corrected.
+MANUAL_BUTTONS = (
+    ("adjust_time", "✏️ Adjust time", PRIMARY),
+    ("edit_purpose", "✏️ Edit purpose", SECONDARY),
+)
+
+
+def _buttons(session: Session) -> tuple[tuple[str, str, int], ...]:
+    status = SessionStatus(session.status)
+    if status == SessionStatus.ENDED_CONFIRMED and session.source == SessionSource.MANUAL:
+        return MANUAL_BUTTONS
+    return BUTTONS[status]
+
+
+def actions_for(session: Session) -> tuple[str, ...]:
+    """The button actions the session's card offers."""
+    return tuple(action for action, _, _ in _buttons(session))
 
 
 def _timestamp(at: datetime, style: str) -> str:
@@ -158,7 +174,9 @@ def session_card(session: Session, now: datetime, *, notice: str | None = None) 
         "color": STATUS_COLOURS[status],
         "footer": {"text": f"Session {session.id}"},
     }
-    buttons = [button(label, action, session.id, style) for action, label, style in BUTTONS[status]]
+    buttons = [
+        button(label, action, session.id, style) for action, label, style in _buttons(session)
+    ]
     return {
         # Always set, so an update clears the notice a previous click left behind.
         "content": clip(notice, CONTENT_LIMIT) if notice else "",
@@ -208,7 +226,7 @@ def week_report_message(report: WeekReport) -> dict[str, Any]:
     """This week's plan against what was tracked, one short block per subject (ephemeral)."""
     blocks = ["\n".join(_week_row_lines(row)) for row in report.rows]
     if not blocks:
-        blocks = ["Nothing planned or tracked yet this week.\nPlan with `/alloc set`."]
+        blocks = ["Nothing planned or tracked in this week.\nPlan with `/alloc set`."]
     total_planned = report.total_allocated_seconds
     total_tracked = report.total_tracked_seconds
     totals = f"**Total** {format_duration(total_tracked)} / {format_duration(total_planned)}"
@@ -224,6 +242,58 @@ def week_report_message(report: WeekReport) -> dict[str, Any]:
         "description": f"{description}\n\n{totals}",
         "color": 0x5865F2,
         "footer": {"text": f"Weeks start on Monday in {report.timezone}"},
+    }
+    return {
+        "content": "",
+        "embeds": [embed],
+        "components": [week_navigation(report)],
+        "flags": EPHEMERAL,
+        "allowed_mentions": NO_MENTIONS,
+    }
+
+
+WEEK = "week"
+
+
+def week_navigation(report: WeekReport) -> dict[str, Any]:
+    """◀ ▶ buttons (`week:<Monday>`) that show the week before or after, in place."""
+    shown = report.week_start
+    before, after = shown - timedelta(days=7), shown + timedelta(days=7)
+    buttons = [button("◀ Previous week", WEEK, before.isoformat())]
+    current = week_start_for(report.timezone, report.generated_at)
+    # Custom ids must differ within a message: offer "This week" only when it is neither.
+    if current not in (before, shown, after):
+        buttons.append(button("This week", WEEK, current.isoformat()))
+    buttons.append(button("Next week ▶", WEEK, after.isoformat()))
+    return action_row(*buttons)
+
+
+def summary_message(
+    title: str, by_subject: Summary, by_day: Summary | None = None
+) -> dict[str, Any]:
+    """Tracked time per subject with bars, the total, and (for a week) each day's total."""
+    groups = [group for group in by_subject.groups if group.seconds > 0]
+    most = max((group.seconds for group in groups), default=0)
+    lines = [
+        f"**{escape(group.label)}**\n`{progress_bar(group.seconds, most)}` "
+        f"{format_duration(group.seconds)}"
+        for group in groups
+    ] or ["Nothing tracked in this period. Start with `/session in`, or `/session add`."]
+    tail = f"**Total** {format_duration(by_subject.total_seconds)}"
+    if by_day is not None:
+        days = " · ".join(
+            f"{group.label.split()[0]} {format_duration(group.seconds)}" for group in by_day.groups
+        )
+        tail = f"{days}\n\n{tail}"
+    # Many subjects are cut short; the days and the total always show.
+    body = clip("\n".join(lines), EMBED_DESCRIPTION_LIMIT - len(tail) - 2)
+    description = f"{body}\n\n{tail}"
+    period = f"{by_subject.first:%a %d %b} – {by_subject.last:%a %d %b %Y}"
+    embed = {
+        "title": clip(f"{title} · {period}", 256),
+        "description": description,
+        "color": 0x5865F2,
+        "footer": {"text": f"Days in {by_subject.timezone}; time split at midnight"},
     }
     return {"content": "", "embeds": [embed], "flags": EPHEMERAL, "allowed_mentions": NO_MENTIONS}
 
