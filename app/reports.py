@@ -150,7 +150,7 @@ def _group(key: str | None, label: str, parts: list[Part], *, by_subject: bool) 
         key=key,
         label=label,
         seconds=sum(part.seconds for part in parts),
-        sessions=len({session for part in parts for session in part.session_ids}),
+        sessions=sum(part.sessions for part in parts),
         subjects=_shares(parts) if by_subject else (),
     )
 

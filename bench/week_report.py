@@ -1,8 +1,10 @@
-"""How long the week report takes for a user with a long history (100,000 sessions).
+"""How long the week report, and a year's summary, take for a user with a long history
+(100,000 sessions).
 
 Creates a throwaway database on the same server the app uses (the embedded PostgreSQL, or
 DATABASE_URL's server), migrates it, writes the history with one INSERT ... SELECT, times
-`app.allocation.week_report` and drops the database again. It prints figures; it never
+`app.allocation.week_report` and `app.reports.summary` over the last 366 days by day and by
+subject, and drops the database again. It prints figures; it never
 fails on timing.
 
     python -m bench.week_report [--sessions 100000] [--runs 50]
@@ -15,6 +17,7 @@ import asyncio
 import os
 import statistics
 import time
+from datetime import timedelta
 from typing import Any
 
 import psycopg
@@ -25,6 +28,7 @@ from app import accounts, migrate
 from app.allocation import set_allocation, week_report
 from app.clock import clock
 from app.db import database, ensure_database, libpq_url, resolve_database_url
+from app.reports import GroupBy, summary
 
 USER_ID = "bench-user"
 
@@ -87,6 +91,29 @@ async def _time_reports(runs: int) -> tuple[list[float], int]:
     return timings, rows
 
 
+async def _time_summaries(runs: int, group_by: GroupBy) -> list[float]:
+    today = clock.now().date()
+    first = today - timedelta(days=365)
+    timings: list[float] = []
+    for attempt in range(runs + 3):
+        started = time.perf_counter()
+        async with database.sessions() as db, db.begin():
+            await summary(db, USER_ID, first=first, last=today, group_by=group_by)
+        if attempt >= 3:
+            timings.append(time.perf_counter() - started)
+    return timings
+
+
+def _figures(timings: list[float]) -> dict[str, float]:
+    milliseconds = sorted(t * 1000 for t in timings)
+    p95 = statistics.quantiles(milliseconds, n=20)[18] if len(milliseconds) > 1 else milliseconds[0]
+    return {
+        "median_ms": round(statistics.median(milliseconds), 3),
+        "p95_ms": round(p95, 3),
+        "max_ms": round(milliseconds[-1], 3),
+    }
+
+
 async def _run(url: str, sessions: int, runs: int) -> dict[str, Any]:
     database.configure(url)
     try:
@@ -94,6 +121,10 @@ async def _run(url: str, sessions: int, runs: int) -> dict[str, Any]:
         await _prepare(sessions)
         print(f"wrote {sessions:,} sessions in {time.perf_counter() - started:.1f} s")
         timings, rows = await _time_reports(runs)
+        summaries = {
+            str(group_by): _figures(await _time_summaries(runs, group_by))
+            for group_by in (GroupBy.DAY, GroupBy.SUBJECT)
+        }
     finally:
         await database.dispose()
     milliseconds = sorted(t * 1000 for t in timings)
@@ -103,6 +134,12 @@ async def _run(url: str, sessions: int, runs: int) -> dict[str, Any]:
         f"median {statistics.median(milliseconds):.2f} ms, p95 {p95:.2f} ms, "
         f"max {milliseconds[-1]:.2f} ms over {len(milliseconds)} runs"
     )
+    for group_by, figures in summaries.items():
+        print(
+            f"a year's summary by {group_by} with {sessions:,} sessions: "
+            f"median {figures['median_ms']:.2f} ms, p95 {figures['p95_ms']:.2f} ms, "
+            f"max {figures['max_ms']:.2f} ms over {runs} runs"
+        )
     return {
         "sessions": sessions,
         "subjects": rows,
@@ -110,6 +147,7 @@ async def _run(url: str, sessions: int, runs: int) -> dict[str, Any]:
         "median_ms": round(statistics.median(milliseconds), 3),
         "p95_ms": round(p95, 3),
         "max_ms": round(milliseconds[-1], 3),
+        "year_summary": summaries,
     }
 
 

@@ -11,15 +11,16 @@ from sqlalchemy import (
     BigInteger,
     DateTime,
     Text,
+    and_,
     bindparam,
     case,
     cast,
-    extract,
     func,
     literal,
     literal_column,
     select,
     true,
+    union_all,
 )
 
 from app.models import Session, Subject
@@ -37,11 +38,14 @@ class Part:
     issue_url: str | None
     issue_label: str | None
     seconds: int
-    session_ids: tuple[int, ...]
+    # A session has one subject and one issue, so it is in one part per bucket: the
+    # sessions of any group of parts of a bucket add up without counting any twice.
+    sessions: int
 
 
 def _epoch(instant: Any) -> Any:
-    return cast(func.floor(extract("epoch", instant)), BigInteger)
+    # date_part is a double, which holds whole seconds exactly; EXTRACT's numeric is slower.
+    return cast(func.date_part("epoch", instant), BigInteger)
 
 
 @cache
@@ -56,71 +60,109 @@ def _summary_statement() -> Any:
     the sum of its parts however it is cut. A session of no length (an overridden instant)
     keeps all its time in the bucket where it starts.
 
-    Sessions are found as `spans_meeting` finds them, through the indexes, and
-    `width_bucket` places each in O(log buckets).
+    Sessions are found as `spans_meeting` finds them, through the indexes; `width_bucket`
+    places each in O(log buckets), and the arithmetic per part is on whole seconds.
     """
     moment = DateTime(timezone=True)
     owner = bindparam("user_id", type_=Text)
     now = bindparam("now", type_=moment)
     range_start = bindparam("range_start", type_=moment)
     range_end = bindparam("range_end", type_=moment)
-    # A one-row CTE: an array parameter can't be subscripted where it is bound.
-    edges = select(bindparam("bounds", type_=ARRAY(moment)).label("bounds")).cte("edges")
-    bounds = edges.c.bounds
+    # A one-row CTE: an array parameter can't be subscripted where it is bound. `marks` are
+    # the same instants as `bounds`, in seconds since the epoch.
+    edges = select(
+        bindparam("bounds", type_=ARRAY(moment)).label("bounds"),
+        bindparam("marks", type_=ARRAY(BigInteger)).label("marks"),
+    ).cte("edges")
     ended = func.coalesce(Session.ended_at, now)
+    first = func.width_bucket(func.greatest(Session.started_at, range_start), edges.c.bounds)
+    last = func.width_bucket(
+        func.least(ended, range_end) - literal_column("interval '1 microsecond'"), edges.c.bounds
+    )
     spans = (
         select(
-            Session.id,
             Session.subject_id,
             Session.github_repo,
             Session.github_issue_number,
             Session.github_issue_url,
-            Session.started_at,
             _epoch(Session.started_at).label("t0"),
             func.greatest(0, _epoch(ended) - _epoch(Session.started_at)).label("measured"),
             cast(effective_seconds_sql(now), BigInteger).label("effective"),
-            func.least(ended, range_end).label("clipped_end"),
+            first.label("first"),
+            func.greatest(first, last).label("last"),
+            and_(Session.started_at >= range_start, ended <= range_end).label("inside"),
         )
+        .join(edges, true())
         .where(*spans_meeting(owner, range_start, range_end, now))
         .cte("spans")
     )
-    first = func.width_bucket(func.greatest(spans.c.started_at, range_start), bounds)
-    last = func.greatest(
-        first,
-        func.width_bucket(spans.c.clipped_end - literal_column("interval '1 microsecond'"), bounds),
+    issue = (
+        spans.c.subject_id,
+        spans.c.github_repo,
+        spans.c.github_issue_number,
+        spans.c.github_issue_url,
     )
+    # Nearly every session lies within one bucket: all its time is that bucket's.
+    within = and_(spans.c.first == spans.c.last, spans.c.inside)
+    whole = select(spans.c.first.label("bucket"), *issue, spans.c.effective.label("seconds"))
+    whole = whole.where(within)
+
     buckets = (
-        func.generate_series(first, last).table_valued("bucket").render_derived().lateral("buckets")
+        func.generate_series(spans.c.first, spans.c.last)
+        .table_valued("bucket")
+        .render_derived()
+        .lateral("buckets")
     )
     bucket = buckets.c.bucket
 
-    def share(bound: Any) -> Any:
-        elapsed = func.least(func.greatest(_epoch(bound) - spans.c.t0, 0), spans.c.measured)
-        return spans.c.effective * elapsed // spans.c.measured
+    def share(mark: Any) -> Any:
+        elapsed = func.least(func.greatest(mark - spans.c.t0, 0), spans.c.measured)
+        # Integer division in PostgreSQL (bigint / bigint) is the floor wanted here.
+        return (spans.c.effective * elapsed).op("/")(spans.c.measured)
 
     seconds = case(
         (spans.c.measured == 0, spans.c.effective),
-        else_=share(bounds[bucket + 1]) - share(bounds[bucket]),
+        else_=share(edges.c.marks[bucket + 1]) - share(edges.c.marks[bucket]),
     )
-    issue_label = case(
-        (spans.c.github_repo.is_(None), None),
-        else_=spans.c.github_repo + literal("#") + cast(spans.c.github_issue_number, Text),
-    )
-    return (
-        select(
-            (bucket - 1).label("bucket"),
-            Subject.name,
-            spans.c.github_issue_url,
-            issue_label,
-            cast(func.sum(seconds), BigInteger),
-            func.array_agg(spans.c.id),
-        )
+    split = (
+        select(bucket.label("bucket"), *issue, seconds.label("seconds"))
         .select_from(spans)
         .join(edges, true())
         .join(buckets, true())
-        .join(Subject, Subject.id == spans.c.subject_id)
-        .group_by(bucket, Subject.name, spans.c.github_issue_url, issue_label)
+        .where(~within)
     )
+    pieces = union_all(whole, split).subquery("pieces")
+    parts = (
+        select(
+            (pieces.c.bucket - 1).label("bucket"),
+            pieces.c.subject_id,
+            pieces.c.github_repo,
+            pieces.c.github_issue_number,
+            pieces.c.github_issue_url,
+            cast(func.sum(pieces.c.seconds), BigInteger).label("seconds"),
+            func.count().label("sessions"),
+        )
+        .group_by(
+            pieces.c.bucket,
+            pieces.c.subject_id,
+            pieces.c.github_repo,
+            pieces.c.github_issue_number,
+            pieces.c.github_issue_url,
+        )
+        .subquery("parts")
+    )
+    issue_label = case(
+        (parts.c.github_repo.is_(None), None),
+        else_=parts.c.github_repo + literal("#") + cast(parts.c.github_issue_number, Text),
+    )
+    return select(
+        parts.c.bucket,
+        Subject.name,
+        parts.c.github_issue_url,
+        issue_label,
+        parts.c.seconds,
+        parts.c.sessions,
+    ).join_from(parts, Subject, Subject.id == parts.c.subject_id)
 
 
 class ReportRepository(Repository):
@@ -133,6 +175,7 @@ class ReportRepository(Repository):
             "range_start": bounds[0],
             "range_end": bounds[-1],
             "bounds": list(bounds),
+            "marks": [int(bound.timestamp()) for bound in bounds],
         }
         rows = (await self.db.execute(_summary_statement(), parameters)).all()
         return [
@@ -142,7 +185,7 @@ class ReportRepository(Repository):
                 issue_url=url,
                 issue_label=label,
                 seconds=int(seconds),
-                session_ids=tuple(sorted(int(i) for i in ids)),
+                sessions=int(count),
             )
-            for bucket, name, url, label, seconds, ids in rows
+            for bucket, name, url, label, seconds, count in rows
         ]
