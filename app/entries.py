@@ -116,11 +116,7 @@ async def add(
         "updated_at": now,
     }
     if issue is not None:
-        values |= {
-            "github_repo": issue.repo,
-            "github_issue_number": issue.number,
-            "github_issue_url": issue.url,
-        }
+        values |= issue.columns()
     return await SessionRepository(db).add_ended(found, values)
 
 

@@ -42,6 +42,14 @@ class IssueRef:
     def goal(self) -> str:
         return clip(one_line(f"#{self.number} {self.title}"), GOAL_MAX_LENGTH)
 
+    def columns(self) -> dict[str, str | int]:
+        """The session columns that say a session is on this issue."""
+        return {
+            "github_repo": self.repo,
+            "github_issue_number": self.number,
+            "github_issue_url": self.url,
+        }
+
     def is_tracked_by(self, session: Session) -> bool:
         return session.github_repo == self.repo and session.github_issue_number == self.number
 

@@ -113,11 +113,7 @@ async def clock_in(
         "updated_at": now,
     }
     if issue is not None:
-        values |= {
-            "github_repo": issue.repo,
-            "github_issue_number": issue.number,
-            "github_issue_url": issue.url,
-        }
+        values |= issue.columns()
     repository = SessionRepository(db)
     try:
         session = await repository.insert_if_none_active(found, values)
