@@ -12,8 +12,9 @@ Setting up a Discord application for it:
    Discord checks it with a signed PING when you save.
 4. Install the app to a server, or to your account (user install), and use `/session in`.
 
-Modules: `router` (the endpoint: verify, parse, answer in time, record), `payloads` (what
-Discord sends), `handlers` (slash commands), `components` (buttons and modals, and the
-registry other front doors add buttons to), `views` (messages, cards, modals), `deferral`
-(the 3-second deadline), `client` (outbound REST), `commands` (the definitions).
+Modules: `signature` (Ed25519, checked first), `router` (the endpoint: parse, answer in
+time, record), `payloads` (what Discord sends), `handlers` (slash commands), `components`
+(buttons and modals) and `refs` (their `custom_id`s), `switch` (the GitHub Switch offer's
+card and button), `views` (messages, cards, modals), `deferral` (the 3-second deadline),
+`client` (outbound REST), `commands` (the definitions) and `cli` (`timetrack discord`).
 """
