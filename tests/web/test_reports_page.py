@@ -2,8 +2,8 @@
 
 The server's clock is frozen (a Wednesday, 12:00 in Sydney) and the page's clock is set to
 the same instant, so "today", "this week" and "the last eight weeks" are fixed days. The
-user's timezone is Sydney while the browser's is not, so every local time the page turns
-into an instant must come from the user's timezone.
+user's timezone is Sydney and the browser's Los Angeles, where it is still Tuesday: every
+day and local time on the page must come from the user's timezone.
 """
 
 from __future__ import annotations
@@ -55,12 +55,20 @@ async def add(live: Live, subject: str, day: str, start: str, end: str) -> dict[
     return result
 
 
+BROWSER_TIMEZONE = "America/Los_Angeles"
+
+
 async def open_page(page: Any, live: Live) -> None:
     await page.clock.set_fixed_time(FROZEN_AT)
+    browser = await page.context.new_cdp_session(page)
+    await browser.send("Emulation.setTimezoneOverride", {"timezoneId": BROWSER_TIMEZONE})
     await sign_in(page, live)
 
 
 async def add_on_page(page: Any, **fields: str) -> None:
+    # The page ignores a second submit while the first is still at work (refreshing after a
+    # conflict, say), as a person would see; wait for it like they would.
+    await expect(page.locator("body")).not_to_have_attribute("aria-busy", "true")
     form = page.locator("#add-time")
     labels = {"subject": "Subject", "day": "Day", "start": "Start", "end": "End"}
     labels |= {"duration": "or duration", "goal": "Goal"}
@@ -78,8 +86,8 @@ async def test_time_added_on_the_page_shows_in_the_history_and_the_chart(
     page: Any, live: Live, frozen: Clock
 ) -> None:
     await open_page(page, live)
-    assert await page.evaluate("Intl.DateTimeFormat().resolvedOptions().timeZone") != (
-        "Australia/Sydney"
+    assert await page.evaluate("Intl.DateTimeFormat().resolvedOptions().timeZone") == (
+        BROWSER_TIMEZONE
     )
     form = page.locator("#add-time")
     await expect(form.get_by_label("Day")).to_have_value(TODAY)

@@ -1,7 +1,7 @@
 // The page's behaviour: the live timer, the review of a clocked-out session, time added by
 // hand, this week's plan, the eight-week chart, the history and recent sessions, all
-// through the REST API. The server decides; this module shows
-// what it answered, and shows its `detail` when it says no.
+// through the REST API. The server decides; this module shows what it answered, and shows
+// its `detail` when it says no.
 
 import { api, ApiError } from "./api.js";
 import { addDays, mondayOf, todayIn, wallTimeOf } from "./calendar.js";
@@ -450,7 +450,10 @@ on("timezone-form", "submit", saveTimezone);
 on("entry-form", "submit", addEntry);
 $("history-previous").addEventListener("click", () => stepHistory(-7));
 $("history-next").addEventListener("click", () => stepHistory(7));
-$("history-this-week").addEventListener("click", () => showWeekOf(mondayOf(today())));
+$("history-this-week").addEventListener("click", () => {
+  const monday = mondayOf(today());
+  if (monday !== state.historyWeek) showWeekOf(monday);
+});
 $("close-review-button").addEventListener("click", () => {
   state.reviewing = null;
   renderReview();

@@ -5,6 +5,7 @@ import { element } from "./dom.js";
 import { formatDuration } from "./format.js";
 
 const plural = (count, word) => `${count} ${word}${count === 1 ? "" : "s"}`;
+const DAY_MONTH = { day: "numeric", month: "short" };
 
 function breakdown(subjects) {
   return subjects
@@ -30,8 +31,7 @@ function dayItem(group, today) {
 }
 
 function subjectItem(group, weekSeconds) {
-  const item = element("li", "history-subject");
-  item.dataset.subject = group.key;
+  const item = element("li", "week-row");
   const head = element("div", "week-row-head");
   head.append(
     element("span", "name", group.label),
@@ -58,10 +58,10 @@ function csvLink(link, monday, groupBy) {
 
 // `byDay` and `bySubject` are the week's summaries grouped by day and by subject.
 export function renderHistory(parts, monday, byDay, bySubject, today) {
-  parts.range.textContent = `${formatCalendarDay(monday, {
-    day: "numeric",
-    month: "short",
-  })} – ${formatCalendarDay(addDays(monday, 6), { day: "numeric", month: "short", year: "numeric" })}`;
+  const sunday = addDays(monday, 6);
+  parts.range.textContent =
+    `${formatCalendarDay(monday, DAY_MONTH)} – ` +
+    `${formatCalendarDay(sunday, { ...DAY_MONTH, year: "numeric" })}`;
   parts.total.textContent = `Week total: ${formatDuration(byDay.total_seconds)}`;
   parts.days.replaceChildren(...byDay.groups.map((group) => dayItem(group, today)));
   parts.subjects.replaceChildren(
