@@ -40,7 +40,7 @@ function wallClock(instant, timeZone) {
 const wholeSeconds = (instant) => Math.floor(instant / 1000) * 1000;
 
 // Milliseconds to add to UTC to read the wall clock in `timeZone` at `instant`.
-export function offsetAt(instant, timeZone) {
+function offsetAt(instant, timeZone) {
   const whole = wholeSeconds(instant);
   return wallClock(whole, timeZone) - whole;
 }
