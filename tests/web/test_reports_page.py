@@ -148,7 +148,7 @@ async def test_time_added_on_the_page_shows_in_the_history_and_the_chart(
     await page.keyboard.press("End")
     await expect(segment(page, "thesis: 1h 20m on ")).to_be_focused()
 
-    # The pointer shows the same, over any day.
+    # Pointing at a segment shows the same.
     await page.locator("#timer-title").focus()
     await segment(page, "docs: 45m on ").hover()
     await expect(caption.locator(".current")).to_have_text("docs 45m")
