@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import pytest_asyncio
 import uvicorn
@@ -56,6 +57,20 @@ class Live:
         async with self.sessions() as db, db.begin():
             _, plain = await accounts.create_api_token(db, user_id, "browser tests")
             return plain
+
+
+async def sign_in(page: Any, live: Live) -> None:
+    from playwright.async_api import expect
+
+    await page.goto(await live.login_link())
+    await expect(page).to_have_url(f"{live.url}/")
+    await expect(page.get_by_role("heading", name="Timer")).to_be_visible()
+
+
+async def rest(live: Live, method: str, path: str, **kwargs: Any) -> httpx.Response:
+    headers = {"Authorization": f"Token {await live.token()}"}
+    async with httpx.AsyncClient(base_url=live.url, headers=headers) as http:
+        return await http.request(method, path, **kwargs)
 
 
 @pytest.fixture(scope="session")

@@ -5,26 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from playwright.async_api import expect
 
 from app import limits
-from tests.web.conftest import Live
+from tests.web.conftest import Live, rest, sign_in
 
 pytestmark = pytest.mark.browser
-
-
-async def sign_in(page: Any, live: Live) -> None:
-    await page.goto(await live.login_link())
-    await expect(page).to_have_url(f"{live.url}/")
-    await expect(page.get_by_role("heading", name="Timer")).to_be_visible()
-
-
-async def rest(live: Live, method: str, path: str, **kwargs: Any) -> httpx.Response:
-    headers = {"Authorization": f"Token {await live.token()}"}
-    async with httpx.AsyncClient(base_url=live.url, headers=headers) as http:
-        return await http.request(method, path, **kwargs)
 
 
 async def test_track_pause_stop_adjust_and_confirm(page: Any, live: Live) -> None:
@@ -34,8 +21,9 @@ async def test_track_pause_stop_adjust_and_confirm(page: Any, live: Live) -> Non
     await expect(clock).to_have_text("00:00:00")
     await expect(state).to_have_text("Not tracking")
 
-    await page.get_by_label("Subject", exact=True).fill("search_engine")
-    await page.get_by_label("Goal").fill("finish web scraper")
+    timer = page.locator("#timer")
+    await timer.get_by_label("Subject", exact=True).fill("search_engine")
+    await timer.get_by_label("Goal").fill("finish web scraper")
     await page.get_by_role("button", name="Start").click()
 
     await expect(state).to_have_text("Running")
@@ -129,7 +117,7 @@ async def test_starting_while_a_session_is_active_says_so(page: Any, live: Live)
     elsewhere = await rest(live, "POST", "/api/timelogs/start/", json={"subject": "from a script"})
     assert elsewhere.status_code == 201
 
-    await page.get_by_label("Subject", exact=True).fill("from the page")
+    await page.locator("#timer").get_by_label("Subject", exact=True).fill("from the page")
     await page.get_by_role("button", name="Start").click()
 
     alert = page.get_by_role("alert")

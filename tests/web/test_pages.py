@@ -32,6 +32,8 @@ class Markup(HTMLParser):
         self.controls: list[str] = []
         self.inputs: dict[str, dict[str, str | None]] = {}
         self.meta: dict[str, str] = {}
+        self.links: dict[str, str] = {}
+        self.ids: set[str] = set()
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         attributes = dict(attrs)
@@ -50,6 +52,10 @@ class Markup(HTMLParser):
         if tag == "input" and attributes.get("type") != "hidden":
             self.controls.append(attributes.get("id") or "<no id>")
             self.inputs[attributes.get("id") or "<no id>"] = attributes
+        if attributes.get("id"):
+            self.ids.add(attributes["id"] or "")
+        if tag == "a" and attributes.get("id"):
+            self.links[attributes["id"] or ""] = attributes.get("href") or ""
         if tag == "meta" and attributes.get("name"):
             self.meta[attributes["name"] or ""] = attributes.get("content") or ""
 
@@ -94,6 +100,22 @@ async def test_the_page_is_server_rendered_for_the_signed_in_user(
     assert "Sign out" in html
 
 
+async def test_the_page_offers_adding_time_history_and_the_chart(
+    client: AsyncClient, db: AsyncSession, frozen: Clock
+) -> None:
+    markup = parse(await signed_in(client, db))
+
+    entry = markup.inputs
+    assert entry["entry-day"]["type"] == "date"
+    assert entry["entry-start"]["type"] == "time"
+    assert entry["entry-end"]["type"] == "time"
+    assert entry["entry-subject"]["list"] == "subject-options"
+    # Without the module, the week's CSV links still give this week (the server's default).
+    assert markup.links["history-csv-days"] == "/api/reports/summary.csv?group_by=day"
+    assert markup.links["history-csv-subjects"] == "/api/reports/summary.csv?group_by=subject"
+    assert {"entry-form", "chart", "chart-caption", "chart-legend", "history-days"} <= markup.ids
+
+
 async def test_the_page_has_no_inline_script_or_style(
     client: AsyncClient, db: AsyncSession, frozen: Clock
 ) -> None:
@@ -129,6 +151,9 @@ async def test_the_page_limits_typing_as_the_domain_does(
         "purpose-input": str(limits.GOAL_MAX_LENGTH),
         "allocation-subject": str(limits.SUBJECT_MAX_LENGTH),
         "timezone-input": str(limits.TIMEZONE_MAX_LENGTH),
+        "entry-subject": str(limits.SUBJECT_MAX_LENGTH),
+        "entry-duration": str(limits.DURATION_MAX_LENGTH),
+        "entry-goal": str(limits.GOAL_MAX_LENGTH),
     }
     assert inputs["allocation-hours"]["max"] == str(limits.MAX_WEEKLY_HOURS)
 
@@ -168,6 +193,10 @@ async def test_a_cookie_for_a_user_that_is_gone_signs_out(client: AsyncClient) -
         ("sessions.js", "text/javascript"),
         ("dom.js", "text/javascript"),
         ("status.js", "text/javascript"),
+        ("calendar.js", "text/javascript"),
+        ("entry.js", "text/javascript"),
+        ("history.js", "text/javascript"),
+        ("chart.js", "text/javascript"),
         ("style.css", "text/css"),
     ],
 )

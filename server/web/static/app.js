@@ -1,10 +1,15 @@
-// The page's behaviour: the live timer, the review of a clocked-out session, this week's
-// plan and recent sessions, all through the REST API. The server decides; this module shows
-// what it answered, and shows its `detail` when it says no.
+// The page's behaviour: the live timer, the review of a clocked-out session, time added by
+// hand, this week's plan, the eight-week chart, the history and recent sessions, all
+// through the REST API. The server decides; this module shows what it answered, and shows
+// its `detail` when it says no.
 
 import { api, ApiError } from "./api.js";
+import { addDays, mondayOf, todayIn, wallTimeOf } from "./calendar.js";
+import { DayChart } from "./chart.js";
 import { $, element } from "./dom.js";
-import { formatDuration, setBadge } from "./format.js";
+import { entryBody, InputError } from "./entry.js";
+import { formatDuration, formatStart, setBadge } from "./format.js";
+import { renderHistory } from "./history.js";
 import { renderRecent } from "./sessions.js";
 import { isActive, isPaused, isRunning, needsReview } from "./status.js";
 import { LiveTimer } from "./timer.js";
@@ -17,7 +22,11 @@ const state = {
   timeZone: document.querySelector('meta[name="timetrack-timezone"]')?.content || undefined,
   lastSync: 0,
   busy: false,
+  // The Monday of the week the history shows.
+  historyWeek: null,
 };
+
+const today = () => todayIn(state.timeZone);
 
 // --- Notices -----------------------------------------------------------------------------
 
@@ -32,7 +41,7 @@ function showStatus(message) {
 }
 
 function describe(error) {
-  if (error instanceof ApiError) return error.detail;
+  if (error instanceof ApiError || error instanceof InputError) return error.message;
   return "Something went wrong on this page. Reload and try again.";
 }
 
@@ -178,6 +187,51 @@ async function loadSubjects() {
   );
 }
 
+// The history may be asked for another week while one is loading; it shows the last asked.
+async function loadHistory() {
+  for (;;) {
+    const monday = state.historyWeek;
+    const range = `from=${monday}&to=${addDays(monday, 6)}`;
+    const [byDay, bySubject] = await Promise.all([
+      api.get(`/api/reports/summary?${range}&group_by=day`),
+      api.get(`/api/reports/summary?${range}&group_by=subject`),
+    ]);
+    if (monday !== state.historyWeek) continue;
+    renderHistory(
+      {
+        range: $("history-range"),
+        total: $("history-total"),
+        days: $("history-days"),
+        subjects: $("history-subjects"),
+        empty: $("history-empty"),
+        csvDays: $("history-csv-days"),
+        csvSubjects: $("history-csv-subjects"),
+        next: $("history-next"),
+        thisWeek: $("history-this-week"),
+      },
+      monday,
+      byDay,
+      bySubject,
+      today(),
+    );
+    return;
+  }
+}
+
+const chart = new DayChart({
+  figure: $("chart"),
+  caption: $("chart-caption"),
+  legend: $("chart-legend"),
+});
+
+// Eight weeks: the 56 days that end today.
+async function loadChart() {
+  const last = today();
+  chart.show(
+    await api.get(`/api/reports/summary?from=${addDays(last, -55)}&to=${last}&group_by=day`),
+  );
+}
+
 function syncReviewWithRecent() {
   const latest = state.recent[0];
   if (state.reviewing) {
@@ -191,13 +245,20 @@ function syncReviewWithRecent() {
 }
 
 async function refresh() {
-  await Promise.all([loadCurrent(), loadRecent(), loadWeek(), loadSubjects()]);
+  await Promise.all([
+    loadCurrent(),
+    loadRecent(),
+    loadWeek(),
+    loadSubjects(),
+    loadHistory(),
+    loadChart(),
+  ]);
   syncReviewWithRecent();
   state.lastSync = Date.now();
 }
 
 async function refreshSide() {
-  await Promise.all([loadRecent(), loadWeek(), loadSubjects()]);
+  await Promise.all([loadRecent(), loadWeek(), loadSubjects(), loadHistory(), loadChart()]);
   syncReviewWithRecent();
 }
 
@@ -290,6 +351,43 @@ async function editPurpose(event) {
   await refreshSide();
 }
 
+async function addEntry(event) {
+  event.preventDefault();
+  const body = entryBody(
+    {
+      subject: $("entry-subject").value,
+      day: $("entry-day").value,
+      start: $("entry-start").value,
+      end: $("entry-end").value,
+      duration: $("entry-duration").value,
+      goal: $("entry-goal").value,
+    },
+    state.timeZone,
+  );
+  const added = await api.post("/api/timelogs/", body);
+  // Ready for the next piece of the day: it starts where this one ended.
+  const ended = wallTimeOf(Date.parse(added.ended_at), state.timeZone);
+  $("entry-day").value = ended.day;
+  $("entry-start").value = ended.time;
+  for (const id of ["entry-end", "entry-duration", "entry-goal"]) $(id).value = "";
+  showStatus(
+    `Added ${formatDuration(added.effective_seconds)} of ${added.subject} from ` +
+      `${formatStart(added.started_at, state.timeZone)}.`,
+  );
+  await refreshSide();
+}
+
+function showWeekOf(monday) {
+  state.historyWeek = monday;
+  act("history", loadHistory);
+}
+
+// Back as far as you like; forward up to this week, since later weeks hold nothing yet.
+function stepHistory(days) {
+  const monday = addDays(state.historyWeek, days);
+  if (monday <= mondayOf(today())) showWeekOf(monday);
+}
+
 async function saveAllocation(subject, hoursText) {
   const text = String(hoursText).trim();
   if (!text) {
@@ -325,6 +423,7 @@ async function saveTimezone(event) {
   const me = await api.patch("/api/me", { timezone: $("timezone-input").value.trim() });
   state.timeZone = me.timezone;
   $("timezone-input").value = me.timezone;
+  $("entry-timezone").textContent = me.timezone;
   showStatus(`Timezone set to ${me.timezone}. Weeks now start on Monday there.`);
   await refreshSide();
 }
@@ -348,6 +447,13 @@ on("adjust-form", "submit", adjust);
 on("purpose-form", "submit", editPurpose);
 on("allocation-form", "submit", addAllocation);
 on("timezone-form", "submit", saveTimezone);
+on("entry-form", "submit", addEntry);
+$("history-previous").addEventListener("click", () => stepHistory(-7));
+$("history-next").addEventListener("click", () => stepHistory(7));
+$("history-this-week").addEventListener("click", () => {
+  const monday = mondayOf(today());
+  if (monday !== state.historyWeek) showWeekOf(monday);
+});
 $("close-review-button").addEventListener("click", () => {
   state.reviewing = null;
   renderReview();
@@ -366,4 +472,6 @@ window.addEventListener("focus", resync);
 setInterval(resync, 60_000);
 
 $("timer-title").tabIndex = -1;
+$("entry-day").value = today();
+state.historyWeek = mondayOf(today());
 act("resync", refresh);

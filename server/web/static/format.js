@@ -22,6 +22,29 @@ export function formatDuration(totalSeconds) {
   return parts.join(" ");
 }
 
+// Seconds for a duration as people type it, in the service's grammar (`app/durations.py`):
+// `1h 20m`, `80m`, `1:20`, `1:20:30`, `4800s`; a bare number is minutes. null if unreadable.
+// The server still decides what it accepts; this only works out an end from a start.
+const NUMBER = "(?:[0-9]+(?:\\.[0-9]+)?|\\.[0-9]+)";
+const DURATION = new RegExp(
+  "^(?:([0-9]+):([0-9]{2})(?::([0-9]{2}))?" +
+    `|(${NUMBER})` +
+    `|(?=[0-9.])(?:(${NUMBER})\\s*h\\s*)?(?:(${NUMBER})\\s*m\\s*)?(?:(${NUMBER})\\s*s)?)$`,
+);
+
+export function parseDuration(text) {
+  const cleaned = text.trim().split(/\s+/).join(" ").toLowerCase();
+  const match = cleaned ? DURATION.exec(cleaned) : null;
+  if (!match) return null;
+  const [, clockHours, clockMinutes, clockSeconds = "0", plain, hours, minutes, seconds] = match;
+  if (clockHours !== undefined) {
+    if (Number(clockMinutes) >= 60 || Number(clockSeconds) >= 60) return null;
+    return Number(clockHours) * 3600 + Number(clockMinutes) * 60 + Number(clockSeconds);
+  }
+  if (plain !== undefined) return Math.round(Number(plain) * 60);
+  return Math.round(Number(hours ?? 0) * 3600 + Number(minutes ?? 0) * 60 + Number(seconds ?? 0));
+}
+
 // Hours for an input box: 5400 s -> 1.5, trimmed to two decimals.
 export function hoursValue(seconds) {
   return String(Math.round((seconds / 3600) * 100) / 100);
