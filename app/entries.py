@@ -76,10 +76,19 @@ async def _refuse_overlap(
     )
     if found is None:
         return
-    until = "now" if found.ended_at is None else f"{found.ended_at:%Y-%m-%d %H:%M} UTC"
+    # Said in the user's own time, as they typed theirs.
+    tz = timezones.zone(await accounts.timezone_of(db, user_id))
+    began = found.started_at.astimezone(tz)
+    ended = None if found.ended_at is None else found.ended_at.astimezone(tz)
+    if ended is None:
+        until = "now"
+    elif ended.date() == began.date():
+        until = f"{ended:%H:%M}"
+    else:
+        until = f"{ended:%Y-%m-%d %H:%M}"
     raise Conflict(
-        f"This overlaps session {found.id} ({found.subject.name}, "
-        f"{found.started_at:%Y-%m-%d %H:%M} UTC to {until}). Change the times or that session."
+        f"This overlaps session {found.id} ({found.subject.name}, {began:%Y-%m-%d %H:%M} to "
+        f"{until}, {tz.key} time). Change the times or that session."
     )
 
 

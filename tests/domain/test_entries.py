@@ -105,6 +105,8 @@ async def test_an_overlap_names_the_session_it_meets(db: AsyncSession, frozen: C
 
     assert f"session {first.id}" in refused.value.detail
     assert "Maths" in refused.value.detail
+    # In the user's own time: 5 and 3 hours before Wednesday 12:00 in Sydney.
+    assert "2026-11-18 07:00 to 09:00, Australia/Sydney time" in refused.value.detail
 
 
 async def test_touching_spans_do_not_overlap(db: AsyncSession, frozen: Clock) -> None:
