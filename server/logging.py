@@ -21,7 +21,6 @@ from fastapi import FastAPI, Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.config import ConfigError, Settings, get_settings
-from app.db import is_database_outage
 
 logger = logging.getLogger("timetrack.request")
 
@@ -97,13 +96,10 @@ class RequestLogMiddleware:
                 status = int(message["status"])
             await send(message)
 
+        # Errors are answered inside this middleware (`server.errors`), so the status sent is
+        # the one logged; 500 stays only if something escapes even that.
         try:
             await self.app(scope, receive, send_and_watch)
-        except Exception as error:
-            # Unhandled errors are answered by the error handlers outside this middleware;
-            # log the status they will send (a database outage is a 503, not a 500).
-            status = 503 if is_database_outage(error) else 500
-            raise
         finally:
             line: dict[str, Any] = {
                 "method": scope.get("method", ""),

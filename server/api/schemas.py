@@ -1,7 +1,8 @@
 """REST request and response bodies, and domain objects -> JSON.
 
-Every string that reaches PostgreSQL is checked here for NUL characters and unpaired
-surrogates, which JSON can carry but a `text` column cannot store.
+Every string that reaches PostgreSQL is `Text` (`app.text.StorableText`): checked here for
+NUL characters and unpaired surrogates, which JSON can carry but a `text` column cannot
+store.
 """
 
 from __future__ import annotations
@@ -9,10 +10,9 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from app.allocation import WeekReport, remaining_seconds
-from app.errors import InvalidInput
 from app.limits import (
     DURATION_MAX_LENGTH,
     GOAL_MAX_LENGTH,
@@ -22,18 +22,10 @@ from app.limits import (
     TIMEZONE_MAX_LENGTH,
 )
 from app.models import Session, SessionSource, SessionStatus, StopReason, User
-from app.text import storable
+from app.text import StorableText
 from app.timing import session_times
 
-
-def storable_text(value: str) -> str:
-    try:
-        return storable(value, "text")
-    except InvalidInput as error:
-        raise ValueError(error.detail) from None
-
-
-Text = Annotated[str, AfterValidator(storable_text)]
+Text = StorableText
 Timestamp = Annotated[str, Field(json_schema_extra={"format": "date-time"})]
 
 

@@ -21,6 +21,7 @@ from app.limits import SUBJECT_MAX_LENGTH
 from app.models import Session, SessionStatus
 from app.weeks import parse_day
 from server.api.params import SessionId
+from server.api.routing import AuthFirstRoute
 from server.api.schemas import (
     SessionOut,
     SessionPageOut,
@@ -33,7 +34,7 @@ from server.api.schemas import (
 from server.auth.caller import Caller, CurrentCaller
 from server.transaction import Db
 
-router = APIRouter(prefix="/api/timelogs", tags=["timelogs"])
+router = APIRouter(prefix="/api/timelogs", tags=["timelogs"], route_class=AuthFirstRoute)
 
 Action = Callable[[AsyncSession, str, int], Awaitable[sessions.Outcome]]
 

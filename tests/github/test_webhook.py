@@ -13,6 +13,9 @@ from app import health
 from app import session as sessions
 from app.clock import Clock
 from app.config import get_settings
+from server.body_limit import DEFAULT_MAX_BYTES
+from server.integrations.github.router import MAX_BODY_BYTES
+from tests.bodies import Streamed, assert_too_large
 from tests.github.conftest import (
     Hook,
     assigned,
@@ -216,6 +219,36 @@ async def test_an_issue_that_is_really_a_pull_request_is_ignored(
 
     assert response.json()["status"] == "ignored"
     assert await count_sessions(db) == 0
+
+
+async def test_a_delivery_may_be_far_larger_than_other_bodies(hook: Hook) -> None:
+    body = assigned("nobody-linked")
+    body["issue"]["body"] = "x" * (2 * DEFAULT_MAX_BYTES)
+
+    response = await hook.send("issues", body)
+
+    assert response.status_code == 200
+    assert response.json()["status"] == "unlinked"
+
+
+@pytest.mark.parametrize("path", ["/api/github/webhook", "/api/github-timer-webhook/"])
+async def test_a_delivery_over_25_mib_is_413_without_being_read(
+    client: AsyncClient, github_env: pytest.MonkeyPatch, path: str
+) -> None:
+    body = Streamed(MAX_BODY_BYTES + 1)
+
+    response = await client.post(
+        path,
+        content=body.chunks(),
+        headers={
+            "Content-Length": str(body.size),
+            "X-GitHub-Event": "issues",
+            "X-Hub-Signature-256": sign(b""),
+        },
+    )
+
+    assert_too_large(response, "25 MiB")
+    assert body.pulled == 0
 
 
 # --- Health ------------------------------------------------------------------------------

@@ -38,6 +38,14 @@ logger = logging.getLogger(__name__)
 router = APIRouter(tags=["github"])
 router.include_router(oauth_router)
 
+WEBHOOK_PATH = "/api/github/webhook"
+BLT_WEBHOOK_PATH = "/api/github-timer-webhook"
+# GitHub caps a delivery's payload at 25 MB; every other body is capped far lower.
+MAX_BODY_BYTES = 25 * 1024 * 1024
+BODY_LIMITS = {
+    path: MAX_BODY_BYTES for path in (WEBHOOK_PATH, BLT_WEBHOOK_PATH, f"{BLT_WEBHOOK_PATH}/")
+}
+
 DELIVERY = events.GITHUB_DELIVERY
 DELIVERY_ID_MAX = 200
 # The answer's `status` besides the domain's changes (`app.github.Change`).
@@ -150,9 +158,9 @@ async def _claim(db: AsyncSession, delivery: str) -> dict[str, Any] | None:
     return dict(found.response) if found is not None else {}
 
 
-@router.post("/api/github/webhook", summary="Receive a GitHub webhook delivery")
-@router.post("/api/github-timer-webhook/", summary="The same, at the path BLT's timer uses")
-@router.post("/api/github-timer-webhook", include_in_schema=False)
+@router.post(WEBHOOK_PATH, summary="Receive a GitHub webhook delivery")
+@router.post(f"{BLT_WEBHOOK_PATH}/", summary="The same, at the path BLT's timer uses")
+@router.post(BLT_WEBHOOK_PATH, include_in_schema=False)
 async def receive_delivery(
     request: Request, body: Annotated[bytes, Depends(verified_body)], db: Db
 ) -> JSONResponse:
