@@ -85,12 +85,12 @@ def upgrade() -> None:
 
     # Links stored before only the canonical form was accepted lose the link and keep the
     # issue, which is then shown as plain text.
+    op.alter_column("switch_offers", "github_issue_url", nullable=True)
     for table in ("sessions", "switch_offers"):
         op.execute(
             f"UPDATE {table} SET github_issue_url = NULL "  # noqa: S608 - fixed names
             f"WHERE NOT ({ISSUE_URL_IS_CANONICAL})"
         )
-    op.alter_column("switch_offers", "github_issue_url", nullable=True)
     op.create_check_constraint(
         op.f("ck_sessions_github_issue_url"), "sessions", ISSUE_URL_IS_CANONICAL
     )

@@ -40,7 +40,7 @@ async def test_session_in_posts_a_public_running_card(
     assert body["type"] == 4
     assert not is_ephemeral(body)
     embed = body["data"]["embeds"][0]
-    assert embed["title"] == "search_engine"
+    assert embed["title"] == "search\\_engine"  # escaped like all user text; shown as typed
     assert "Running" in embed["description"]
     assert "finish web scraper" in embed["description"]
     assert f"<t:{int(FROZEN_AT.timestamp())}:t>" in embed["description"]
@@ -314,4 +314,5 @@ async def test_user_text_cannot_ping_or_break_markdown(discord: Discord) -> None
     assert body["data"]["allowed_mentions"] == {"parse": []}
     text = description(body)
     assert "\\[x\\]\\(http://evil\\)" in text
-    assert body["data"]["embeds"][0]["title"] == "**@everyone**"  # the name as typed
+    # Escaped, so Discord shows the name exactly as typed, not bold.
+    assert body["data"]["embeds"][0]["title"] == "\\*\\*@everyone\\*\\*"

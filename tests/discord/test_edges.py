@@ -31,6 +31,7 @@ from tests.discord.support import (
     command,
     description,
     is_ephemeral,
+    submit,
 )
 
 # The production deadline, read before any fixture shrinks or stretches it.
@@ -400,3 +401,53 @@ async def test_buttons_survive_a_rerender_round_trip(discord: Discord) -> None:
     card = await discord.run("session in", subject="gym")
     for custom_id in button_ids(card):
         assert custom_id.split(":", 1)[1] == str(card_session_id(card))
+
+
+# Text the database cannot hold ----------------------------------------------------------
+
+
+def _nul_in(where: str) -> dict[str, Any]:
+    """A signed interaction with a NUL in one of the places a person or Discord fills in."""
+    if where == "custom id":
+        return click("pause:1\x00")
+    if where == "modal value":
+        return submit("edit_purpose:1", {"purpose": "draft\x00"})
+    body = command("session in", subject="thesis")
+    if where == "interaction id":
+        body["id"] += "\x00"
+    elif where == "user id":
+        body["member"]["user"]["id"] += "\x00"
+    elif where == "username":
+        body["member"]["user"]["username"] = "ada\x00"
+    elif where == "option":
+        body["data"]["options"][0]["options"][0]["value"] = "the\x00sis"
+    return body
+
+
+@pytest.mark.parametrize(
+    "where",
+    ["interaction id", "user id", "username", "option", "custom id", "modal value"],
+)
+async def test_a_nul_anywhere_is_a_private_cant_read_reply_and_one_log_line(
+    discord: Discord,
+    sessions_of: Any,
+    committed: async_sessionmaker[AsyncSession],
+    caplog: pytest.LogCaptureFixture,
+    where: str,
+) -> None:
+    body = await discord.send(_nul_in(where))
+
+    assert body["type"] == 4
+    assert is_ephemeral(body)
+    assert "can't read that" in _content(body)
+    problems = [r for r in caplog.records if r.levelname in ("WARNING", "ERROR")]
+    assert [(r.levelname, r.exc_info) for r in problems] == [("WARNING", None)]
+    assert await sessions_of(ALICE) == []
+    async with committed() as db:
+        assert await db.scalar(select(func.count()).select_from(ProcessedEvent)) == 0
+
+
+async def test_a_nul_in_typed_autocomplete_text_suggests_nothing(discord: Discord) -> None:
+    body = await discord.send(command("session in", focused="subject", subject="th\x00"))
+
+    assert body == {"type": 8, "data": {"choices": []}}

@@ -103,6 +103,89 @@ async def test_a_signed_body_that_is_not_json_is_400_and_counted_as_failed(
     ]
 
 
+def _nul_in_login(body: dict[str, Any]) -> None:
+    body["assignee"]["login"] = "Codertocat\x00"
+
+
+def _nul_in_url(body: dict[str, Any]) -> None:
+    body["issue"]["html_url"] = "https://github.com/Codertocat/Hello-World/issues/1\x00"
+
+
+def _nul_in_title(body: dict[str, Any]) -> None:
+    body["issue"]["title"] = "Spelling\x00"
+
+
+def _nul_in_action(body: dict[str, Any]) -> None:
+    body["action"] = "labeled\x00"
+
+
+def _huge_number(body: dict[str, Any]) -> None:
+    body["issue"]["number"] = 2**31
+
+
+def _negative_number(body: dict[str, Any]) -> None:
+    body["issue"]["number"] = -1
+
+
+@pytest.mark.parametrize(
+    ("breakage", "where"),
+    [
+        (_nul_in_login, "assignee.login"),
+        (_nul_in_url, "issue.html_url"),
+        (_nul_in_title, "issue.title"),
+        (_nul_in_action, "action"),
+        (_huge_number, "issue.number"),
+        (_negative_number, "issue.number"),
+    ],
+)
+async def test_a_signed_payload_the_database_cannot_hold_is_400_and_counted_as_failed(
+    hook: Hook, db: AsyncSession, frozen: Clock, breakage: Any, where: str
+) -> None:
+    user_id = await link(db, "Codertocat")
+    body = assigned()
+    breakage(body)
+
+    response = await hook.send("issues", body, delivery="unstorable-1")
+
+    assert response.status_code == 400
+    detail = response.json()["detail"]
+    assert response.json()["error"] == "bad_request"
+    assert detail.startswith(f"The payload is malformed at {where}:")
+    assert "\n" not in detail
+    assert await sessions.current(db, user_id) is None
+    rows = await delivery_rows(db)
+    assert [(r["event_id"], r["status_code"], r["succeeded"]) for r in rows] == [
+        ("unstorable-1", 400, False)
+    ]
+    assert (await health.report(db))["webhooks_24h"]["success_rate"] == 0.0
+
+
+async def test_a_signed_project_move_with_a_nul_is_400(hook: Hook) -> None:
+    body = payload("projects_v2_item.edited")
+    body["changes"] = {"field_value": {"field_name": "Status", "to": {"name": "Done\x00"}}}
+
+    response = await hook.send("projects_v2_item", body)
+
+    assert response.status_code == 400
+    assert "changes.field_value.to" in response.json()["detail"]
+
+
+async def test_a_signed_body_nested_too_deeply_is_400_and_counted_as_failed(
+    hook: Hook, db: AsyncSession
+) -> None:
+    response = await hook.send("issues", b"[" * 5000 + b"]" * 5000, delivery="deep-1")
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "error": "bad_request",
+        "detail": "The body is nested too deeply to read.",
+    }
+    rows = await delivery_rows(db)
+    assert [(r["event_id"], r["status_code"], r["succeeded"]) for r in rows] == [
+        ("deep-1", 400, False)
+    ]
+
+
 async def test_a_json_body_that_is_not_an_object_is_400(hook: Hook) -> None:
     response = await hook.send("issues", b"[1, 2]")
     assert response.status_code == 400

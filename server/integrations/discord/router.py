@@ -29,6 +29,7 @@ from server.integrations.discord.components import (
 )
 from server.integrations.discord.handlers import COMMANDS_BY_PATH
 from server.integrations.discord.payloads import (
+    AUTOCOMPLETE,
     AutocompleteInteraction,
     CommandInteraction,
     ComponentInteraction,
@@ -36,6 +37,7 @@ from server.integrations.discord.payloads import (
     ModalInteraction,
     Ping,
     parse_interaction,
+    unreadable_type,
 )
 from server.integrations.discord.refs import UnsupportedComponent, split_custom_id
 from server.integrations.discord.signature import verified_body
@@ -52,6 +54,9 @@ SOMETHING_WENT_WRONG = "Something went wrong on our side. Nothing was changed."
 NOT_YOURS = "This session belongs to someone else."
 UNKNOWN_COMMAND = "I don't know that command. It may have been removed; check `/` for the list."
 MODAL_NO_LONGER_SUPPORTED = "This form is no longer supported."
+CANT_READ = (
+    "I can't read that: it contains characters I cannot store, such as a NUL. Nothing was changed."
+)
 
 Actionable = CommandInteraction | ComponentInteraction | ModalInteraction
 
@@ -169,10 +174,16 @@ async def interactions(
 ) -> JSONResponse:
     try:
         interaction = parse_interaction(body)
-    except ValidationError:
-        return JSONResponse(
-            error_body("bad_request", "The body is not a Discord interaction."), status_code=400
-        )
+    except ValidationError as error:
+        kind = unreadable_type(error)
+        if kind is None:
+            return JSONResponse(
+                error_body("bad_request", "The body is not a Discord interaction."),
+                status_code=400,
+            )
+        # Signed by Discord, so a person sent it: tell them, privately, and move on.
+        logger.warning("discord: an interaction holds text that cannot be stored; not read")
+        return JSONResponse(views.choices([]) if kind == AUTOCOMPLETE else _error_reply(CANT_READ))
     if isinstance(interaction, Ping):
         return JSONResponse({"type": views.PONG})
     identify(request, interaction.user_id)

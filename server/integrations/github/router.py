@@ -170,6 +170,8 @@ async def receive_delivery(
         payload = json.loads(body)
     except ValueError:
         return await _reject(db, delivery, "The body is not JSON.")
+    except RecursionError:
+        return await _reject(db, delivery, "The body is nested too deeply to read.")
     if not isinstance(payload, dict):
         return await _reject(db, delivery, "The body is not a JSON object.")
     try:
