@@ -16,17 +16,18 @@ if TYPE_CHECKING:
 # The largest issue number the integer column holds.
 ISSUE_NUMBER_MAX = 2**31 - 1
 
+# GitHub's names: an owner (user or organisation) and a repository.
+OWNER = r"[A-Za-z0-9][A-Za-z0-9-]{0,38}"
+REPOSITORY = r"[A-Za-z0-9._-]{1,100}"
+
 # The one form of an issue's link that is stored and shown. Both Python and PostgreSQL read
 # this pattern: the database refuses any other link (app/models.py).
-CANONICAL_ISSUE_URL = (
-    r"^https://github\.com/[A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9._-]{1,100}"
-    r"/issues/[1-9][0-9]{0,8}$"
-)
+CANONICAL_ISSUE_URL = rf"^https://github\.com/{OWNER}/{REPOSITORY}/issues/[1-9][0-9]{{0,8}}$"
 
 # An issue's address as people paste it (a trailing `#issuecomment-…` is fine). Nine digits
 # at most keeps the number inside the integer column.
 _ISSUE_URL = re.compile(
-    r"https://(?:www\.)?github\.com/([A-Za-z0-9][A-Za-z0-9-]{0,38})/([A-Za-z0-9._-]{1,100})"
+    rf"https://(?:www\.)?github\.com/({OWNER})/({REPOSITORY})"
     r"/issues/([0-9]{1,9})/?(?:[?#][^\s]*)?",
     re.ASCII,
 )

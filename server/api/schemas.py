@@ -24,6 +24,7 @@ from app.limits import (
 from app.models import Session, SessionSource, SessionStatus, StopReason, User
 from app.text import StorableText
 from app.timing import session_times
+from server.body_limit import DEFAULT_MAX_BYTES, describe
 
 Text = StorableText
 Timestamp = Annotated[str, Field(json_schema_extra={"format": "date-time"})]
@@ -212,12 +213,15 @@ _DESCRIPTIONS = {
     403: "Cookie sign-in without a valid X-CSRF-Token header.",
     404: "Not found: no such session (or not yours), or a path that names nothing.",
     409: "The session is not in a state that allows this.",
+    413: f"The request body is larger than {describe(DEFAULT_MAX_BYTES)}.",
     422: "The input is invalid.",
+    429: "Too many failed sign-ins from this address; see Retry-After.",
     503: "The database is temporarily unavailable.",
 }
 
 
 def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI entries for the error answers a route can give; 401/403/503 apply to all."""
-    wanted = sorted({401, 403, 503, *codes})
+    """OpenAPI entries for the error answers a route can give; 401, 403, 413, 429 and 503
+    apply to all."""
+    wanted = sorted({401, 403, 413, 429, 503, *codes})
     return {code: {"model": Error, "description": _DESCRIPTIONS[code]} for code in wanted}

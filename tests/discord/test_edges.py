@@ -18,12 +18,13 @@ from app import allocation, events
 from app import session as sessions
 from app.clock import Clock
 from app.db import create_engine, database
-from app.models import ProcessedEvent, SessionStatus
+from app.models import LoginLink, ProcessedEvent, SessionStatus
 from server.integrations.discord import deferral
 from tests.discord.support import (
     ALICE,
     API_BASE,
     APP_ID,
+    BOB,
     Discord,
     button_ids,
     card_session_id,
@@ -95,6 +96,41 @@ async def test_concurrent_twins_of_one_interaction_apply_once(
     async with committed() as db:
         count = await db.scalar(select(func.count()).select_from(ProcessedEvent))
     assert count == 1
+
+
+async def test_a_sign_in_link_is_neither_stored_nor_given_twice(
+    discord: Discord, committed: async_sessionmaker[AsyncSession]
+) -> None:
+    payload = command("web")
+    first = await discord.send(payload)
+    again = await discord.send(payload)
+
+    assert "/login/" in _content(first)
+    assert is_ephemeral(again)
+    assert "/login/" not in json.dumps(again)
+    assert "Run /web for a new one" in _content(again)
+    async with committed() as db:
+        recorded = await events.find(db, events.DISCORD_INTERACTION, payload["id"])
+        links = await db.scalar(select(func.count()).select_from(LoginLink))
+    assert recorded is not None and "/login/" not in json.dumps(recorded.response)
+    assert links == 1
+
+
+async def test_an_interaction_id_replayed_by_someone_else_gets_nothing_of_the_first(
+    discord: Discord, sessions_of: Any
+) -> None:
+    alices = command("session in", subject="thesis", purpose="chapter two")
+    first = await discord.send(alices)
+    bobs = command("session status", BOB)
+    bobs["id"] = alices["id"]
+
+    answer = await discord.send(bobs)
+
+    assert is_ephemeral(answer)
+    assert "answered already" in _content(answer)
+    assert "thesis" not in json.dumps(answer) and "chapter two" not in json.dumps(answer)
+    assert (await discord.send(alices)) == first  # Alice's own repeat still gets her answer
+    assert await sessions_of(BOB) == []
 
 
 async def test_only_successes_are_remembered(discord: Discord, sessions_of: Any) -> None:

@@ -51,6 +51,7 @@ DATABASE_DOWN = (
     "The database is temporarily unavailable; nothing was changed. Try again in a minute."
 )
 SOMETHING_WENT_WRONG = "Something went wrong on our side. Nothing was changed."
+ANSWERED_ALREADY = "This interaction was answered already. Nothing was changed."
 NOT_YOURS = "This session belongs to someone else."
 UNKNOWN_COMMAND = "I don't know that command. It may have been removed; check `/` for the list."
 MODAL_NO_LONGER_SUPPORTED = "This form is no longer supported."
@@ -83,19 +84,35 @@ async def _dispatch(db: AsyncSession, interaction: Actionable) -> dict[str, Any]
     return await MODAL_HANDLERS[action](db, interaction, ref)
 
 
+def _replayable(interaction: Actionable, response: dict[str, Any]) -> dict[str, Any]:
+    """What a repeat of the interaction gets: the answer itself, unless it holds a one-time
+    link, which must not be readable from the database or handed out twice."""
+    if isinstance(interaction, CommandInteraction):
+        instead = COMMANDS_BY_PATH[interaction.path()].repeat_answer
+        if instead is not None:
+            return views.reply(views.notice_message(instead))
+    return response
+
+
 async def _apply(interaction: Actionable) -> dict[str, Any]:
     async with database.sessions() as db, unit_of_work(db):
         response = await _dispatch(db, interaction)
-        recorded = events.Answer(response)
-        if not await events.record(db, events.DISCORD_INTERACTION, interaction.id, recorded):
+        recorded = events.Answer(_replayable(interaction, response))
+        kind, user_id = events.DISCORD_INTERACTION, interaction.user_id
+        if not await events.record(db, kind, interaction.id, recorded, user_id=user_id):
             raise _AlreadyAnswered
         return response
 
 
-async def _first_answer(interaction_id: str) -> dict[str, Any] | None:
+async def _first_answer(interaction: Actionable) -> dict[str, Any]:
+    """The answer stored for this interaction id, if it was this user's interaction."""
     async with database.sessions() as db:
-        found = await events.find(db, events.DISCORD_INTERACTION, interaction_id)
-        return dict(found.response) if found is not None else None
+        found = await events.find(db, events.DISCORD_INTERACTION, interaction.id)
+    if found is None:
+        return {}
+    if found.user_id != interaction.user_id:
+        return _error_reply(ANSWERED_ALREADY)
+    return dict(found.response)
 
 
 async def answer(interaction: Actionable) -> dict[str, Any]:
@@ -104,12 +121,12 @@ async def answer(interaction: Actionable) -> dict[str, Any]:
         try:
             return await _apply(interaction)
         except _AlreadyAnswered:
-            return await _first_answer(interaction.id) or _error_reply(SOMETHING_WENT_WRONG)
+            return await _first_answer(interaction) or _error_reply(SOMETHING_WENT_WRONG)
         except UnsupportedComponent:
             return _error_reply(NO_LONGER_SUPPORTED)
         except TimetrackError as error:
             # A repeat of an interaction that succeeded fails now; it should answer as before.
-            return await _first_answer(interaction.id) or _error_reply(_render_error(error))
+            return await _first_answer(interaction) or _error_reply(_render_error(error))
     except Exception as error:
         if is_database_outage(error):
             logger.warning("discord: database unavailable (%s)", type(error).__name__)
