@@ -11,10 +11,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.datastructures import URL
 
 from app import history
 from app import session as sessions
 from app.clock import clock
+from app.config import get_settings
 from app.errors import Conflict, InvalidInput
 from app.issues import parse_issue_url
 from app.limits import SUBJECT_MAX_LENGTH
@@ -50,7 +52,9 @@ def _settled(outcome: sessions.Outcome) -> SessionOut:
 
 
 def _page_url(request: Request, limit: int, offset: int) -> str:
-    url = request.url.include_query_params(limit=limit, offset=offset)
+    # On the public URL: the Host header is whatever the client chose to send.
+    public = URL(f"{get_settings().base_url}{request.url.path}?{request.url.query}")
+    url = public.include_query_params(limit=limit, offset=offset)
     return str(url.remove_query_params("offset") if offset == 0 else url)
 
 

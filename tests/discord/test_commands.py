@@ -249,10 +249,13 @@ async def test_settings_timezone(
     assert "Europe/Berlin" in shown["data"]["embeds"][0]["footer"]["text"]
 
 
-async def test_settings_timezone_rejects_unknown_zones(
-    discord: Discord, committed: async_sessionmaker[AsyncSession]
+@pytest.mark.parametrize(
+    "zone", ["Mars/Olympus_Mons", "localtime", "Factory", "posixrules", "posix/Europe/Berlin"]
+)
+async def test_settings_timezone_rejects_zones_that_are_no_place(
+    discord: Discord, committed: async_sessionmaker[AsyncSession], zone: str
 ) -> None:
-    body = await discord.run("settings timezone", zone="Mars/Olympus_Mons")
+    body = await discord.run("settings timezone", zone=zone)
     assert is_ephemeral(body)
     assert "not a timezone" in _content(body)
     async with committed() as db:
