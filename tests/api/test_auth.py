@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import pytest
-from httpx import AsyncClient
-from sqlalchemy.ext.asyncio import AsyncSession
+from httpx import ASGITransport, AsyncClient
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app import accounts
 from app.clock import Clock
 from app.models import ApiToken
+from server.router import app
 from tests.api.conftest import ApiUser, error_of, start
+from tests.ops.conftest import run_timetrack
 
 # Every REST route, with a body that would be valid, so only authentication can fail.
 ROUTES = [
@@ -156,3 +158,20 @@ async def test_a_token_needs_no_csrf_header(client: AsyncClient, alice: ApiUser)
 
     assert response.status_code == 201
     assert response.json()["source"] == "api"
+
+
+async def test_revoking_from_the_command_line_takes_effect_on_the_next_request(
+    committed: async_sessionmaker[AsyncSession], database_url: str
+) -> None:
+    async with committed() as db, db.begin():
+        token, plain = await accounts.create_api_token(db, "100000000000000009", "laptop")
+    headers = {"Authorization": f"Token {plain}"}
+    async with AsyncClient(transport=ASGITransport(app=app), base_url="http://t") as http:
+        assert (await http.get("/api/me", headers=headers)).status_code == 200
+
+        revoked = run_timetrack(
+            "token", "revoke", str(token.id), env={"DATABASE_URL": database_url}
+        )
+
+        assert revoked.returncode == 0, revoked.stderr
+        assert (await http.get("/api/me", headers=headers)).status_code == 401
