@@ -215,17 +215,17 @@ async def _run_after_commit(work: list[AfterCommit]) -> None:
 # Such work is queued with `after_transaction` and done in a short transaction of its own
 # once the unit of work has ended, whichever way. Failing here costs only that work.
 
-Recorded = Callable[[AsyncSession], Awaitable[None]]
-_REGARDLESS = "timetrack.after_transaction"
+OwnTransaction = Callable[[AsyncSession], Awaitable[None]]
+_AFTER_TRANSACTION = "timetrack.after_transaction"
 
 
-def after_transaction(db: AsyncSession, work: Recorded) -> None:
+def after_transaction(db: AsyncSession, work: OwnTransaction) -> None:
     """Do `work` in a transaction of its own once this unit of work ends, committed or not."""
-    db.info.setdefault(_REGARDLESS, []).append(work)
+    db.info.setdefault(_AFTER_TRANSACTION, []).append(work)
 
 
 async def _run_after_transaction(db: AsyncSession) -> None:
-    for step in db.info.pop(_REGARDLESS, []):
+    for step in db.info.pop(_AFTER_TRANSACTION, []):
         try:
             await step(db)
             await db.commit()

@@ -34,6 +34,6 @@ async def record_failure(db: AsyncSession, address: str) -> None:
     await AuthFailureRepository(db).add(address, now, since=now - WINDOW, limit=LIMIT)
 
 
-async def prune(db: AsyncSession) -> int:
+async def prune(db: AsyncSession) -> None:
     """Forget failures too old to count."""
-    return await AuthFailureRepository(db).prune(clock.now() - WINDOW)
+    await AuthFailureRepository(db).prune(clock.now() - WINDOW)

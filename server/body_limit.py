@@ -16,6 +16,7 @@ from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from server.asgi import HttpMiddleware
 from server.errors import error_body
 
 KIB = 1024
@@ -46,18 +47,15 @@ def _content_length(scope: Scope) -> int | None:
     return int(value)
 
 
-class BodyLimitMiddleware:
+class BodyLimitMiddleware(HttpMiddleware):
     def __init__(
         self, app: ASGIApp, *, default: int = DEFAULT_MAX_BYTES, by_path: Mapping[str, int]
     ) -> None:
-        self.app = app
+        super().__init__(app)
         self.default = default
         self.by_path = dict(by_path)
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         limit = self.by_path.get(scope.get("path", ""), self.default)
         declared = _content_length(scope)
         if declared is not None and declared > limit:
@@ -65,6 +63,7 @@ class BodyLimitMiddleware:
             return
         received = 0
 
+        # Only routes read bodies, and the error handlers around them answer the exception.
         async def counted_receive() -> Message:
             nonlocal received
             message = await receive()
@@ -74,26 +73,12 @@ class BodyLimitMiddleware:
                     raise BodyTooLarge(limit)
             return message
 
-        started = False
-
-        async def send_and_watch(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
-        try:
-            await self.app(scope, counted_receive, send_and_watch)
-        except BodyTooLarge:
-            # Normally the error handlers answer it; this covers a read outside their reach.
-            if started:
-                raise
-            await self._refuse(limit, scope, receive, send)
+        await self.app(scope, counted_receive, send)
 
     @staticmethod
     async def _refuse(limit: int, scope: Scope, receive: Receive, send: Send) -> None:
-        error = BodyTooLarge(limit)
-        response = JSONResponse(error_body("payload_too_large", error.detail), status_code=413)
+        detail = BodyTooLarge(limit).detail
+        response = JSONResponse(error_body("payload_too_large", detail), status_code=413)
         await response(scope, receive, send)
 
 

@@ -14,10 +14,11 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from app.db import is_database_outage
 from app.errors import TimetrackError, Unavailable
+from server.asgi import HttpMiddleware
 from server.logging import route_template
 
 logger = logging.getLogger(__name__)
@@ -91,16 +92,10 @@ def unexpected_error_response(scope: Scope, error: Exception) -> JSONResponse:
     )
 
 
-class UnexpectedErrorMiddleware:
+class UnexpectedErrorMiddleware(HttpMiddleware):
     """Answers any exception nothing else handled, and does not let it reach the server."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = False
 
         async def send_and_watch(message: Message) -> None:

@@ -18,9 +18,10 @@ import time
 from typing import Any
 
 from fastapi import FastAPI, Request
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from app.config import ConfigError, Settings, get_settings
+from server.asgi import HttpMiddleware
 
 logger = logging.getLogger("timetrack.request")
 
@@ -76,16 +77,10 @@ class _UserHasher:
 hash_user = _UserHasher()
 
 
-class RequestLogMiddleware:
-    """Pure ASGI, so streaming responses and background work pass through untouched."""
+class RequestLogMiddleware(HttpMiddleware):
+    """One line per request, written once the answer has been handed on."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         state: dict[str, Any] = scope.setdefault("state", {})
         status = 500
         started = time.perf_counter()

@@ -57,8 +57,5 @@ class AuthFailureRepository(Repository):
             )
         )
 
-    async def prune(self, before: datetime) -> int:
-        statement = (
-            delete(AuthFailure).where(AuthFailure.failed_at <= before).returning(AuthFailure.id)
-        )
-        return len((await self.db.execute(statement)).all())
+    async def prune(self, before: datetime) -> None:
+        await self.db.execute(delete(AuthFailure).where(AuthFailure.failed_at <= before))

@@ -90,9 +90,8 @@ class SignInRepository(Repository):
         statement = delete(SignIn).where(SignIn.user_id == user_id).returning(SignIn.id)
         return len((await self.db.execute(statement)).all())
 
-    async def prune(self, at: datetime) -> int:
-        statement = delete(SignIn).where(SignIn.expires_at <= at).returning(SignIn.id)
-        return len((await self.db.execute(statement)).all())
+    async def prune(self, at: datetime) -> None:
+        await self.db.execute(delete(SignIn).where(SignIn.expires_at <= at))
 
 
 class LoginLinkRepository(Repository):
@@ -131,6 +130,5 @@ class LoginLinkRepository(Repository):
         )
         return (await self.db.execute(statement)).scalar_one_or_none()
 
-    async def prune(self, at: datetime) -> int:
-        statement = delete(LoginLink).where(LoginLink.expires_at <= at).returning(LoginLink.id)
-        return len((await self.db.execute(statement)).all())
+    async def prune(self, at: datetime) -> None:
+        await self.db.execute(delete(LoginLink).where(LoginLink.expires_at <= at))

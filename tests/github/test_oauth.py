@@ -181,7 +181,6 @@ async def test_the_callback_links_the_verified_login(
     client: AsyncClient, db: AsyncSession, github: respx.MockRouter
 ) -> None:
     user_id = fresh_user_id()
-    await accounts.ensure_user(db, user_id)
     state = await start(client, db, user_id)
 
     response = await client.get("/github/callback", params={"code": "code-123", "state": state})
@@ -207,7 +206,6 @@ async def test_a_callback_in_another_browser_is_refused(
     client: AsyncClient, db: AsyncSession, github: respx.MockRouter
 ) -> None:
     user_id = fresh_user_id()
-    await accounts.ensure_user(db, user_id)
     state = await start(client, db, user_id)
     client.cookies.clear()  # the victim's browser never started this flow
 
@@ -223,7 +221,6 @@ async def test_the_state_works_once(
     client: AsyncClient, db: AsyncSession, github: respx.MockRouter
 ) -> None:
     user_id = fresh_user_id()
-    await accounts.ensure_user(db, user_id)
     state = await start(client, db, user_id)
     client.cookies.set(oauth.NONCE_COOKIE, state, path="/github")
     first = await client.get("/github/callback", params={"code": "c", "state": state})
@@ -243,7 +240,6 @@ async def test_a_state_older_than_ten_minutes_is_refused(
     client: AsyncClient, db: AsyncSession, github: respx.MockRouter, frozen: Clock
 ) -> None:
     user_id = fresh_user_id()
-    await accounts.ensure_user(db, user_id)
     state = await start(client, db, user_id)
     frozen.advance(accounts.LINK_LIFETIME.total_seconds())
 
@@ -276,7 +272,6 @@ async def test_a_refused_code_is_a_clear_502_page(
     client: AsyncClient, db: AsyncSession, github: respx.MockRouter
 ) -> None:
     user_id = fresh_user_id()
-    await accounts.ensure_user(db, user_id)
     state = await start(client, db, user_id)
     github.routes["exchange"].return_value = Response(
         200,
@@ -296,7 +291,6 @@ async def test_a_login_linked_to_someone_else_is_a_clear_409_page(
 ) -> None:
     holder = await link(db, "octo-dev")
     user_id = fresh_user_id()
-    await accounts.ensure_user(db, user_id)
     state = await start(client, db, user_id)
 
     response = await client.get("/github/callback", params={"code": "c", "state": state})

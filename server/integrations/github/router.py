@@ -133,17 +133,14 @@ def _delivery_id(request: Request) -> str:
     return given or f"unnamed-{uuid.uuid4()}"
 
 
-async def _reject(
-    db: AsyncSession, delivery: str, detail: str, error: TimetrackError | None = None
-) -> JSONResponse:
-    """400 (or `error`'s status) for a signed delivery we refuse, counted as a failed
-    delivery by health."""
-    status_code = error.status_code if error is not None else 400
-    body = error_body(error.code if error is not None else "bad_request", detail)
-    failed = events.Answer(body, status_code=status_code, succeeded=False)
+async def _reject(db: AsyncSession, delivery: str, error: TimetrackError) -> JSONResponse:
+    """A signed delivery we refuse (400 when malformed), counted as a failed delivery by
+    health."""
+    body = error_body(error.code, error.detail)
+    failed = events.Answer(body, status_code=error.status_code, succeeded=False)
     if not await events.record(db, DELIVERY, delivery, failed):
         await events.answer(db, DELIVERY, delivery, failed)
-    return JSONResponse(body, status_code=status_code)
+    return JSONResponse(body, status_code=error.status_code)
 
 
 async def _out_of_scope(
@@ -152,7 +149,7 @@ async def _out_of_scope(
     """403: the secret that signed the delivery does not cover its repository. A secret
     used beyond its scope is a credential that failed, so it counts against the sender."""
     throttle.refused(request, db)
-    return await _reject(db, delivery, error.detail, error)
+    return await _reject(db, delivery, error)
 
 
 def _validation_detail(error: ValidationError) -> str:
@@ -185,19 +182,19 @@ async def receive_delivery(
     try:
         payload = json.loads(signed.body)
     except ValueError:
-        return await _reject(db, delivery, "The body is not JSON.")
+        return await _reject(db, delivery, BadRequest("The body is not JSON."))
     except RecursionError:
-        return await _reject(db, delivery, "The body is nested too deeply to read.")
+        return await _reject(db, delivery, BadRequest("The body is nested too deeply to read."))
     if not isinstance(payload, dict):
-        return await _reject(db, delivery, "The body is not a JSON object.")
+        return await _reject(db, delivery, BadRequest("The body is not a JSON object."))
     try:
         handle = dispatch.handler(event, payload, signed.scope)
     except OutOfScope as error:
         return await _out_of_scope(request, db, delivery, error)
     except BadRequest as error:
-        return await _reject(db, delivery, error.detail)
+        return await _reject(db, delivery, error)
     except ValidationError as error:
-        return await _reject(db, delivery, _validation_detail(error))
+        return await _reject(db, delivery, BadRequest(_validation_detail(error)))
 
     previous = await _claim(db, delivery)
     if previous is not None:
