@@ -483,7 +483,12 @@ async def test_a_nul_anywhere_is_a_private_cant_read_reply_and_one_log_line(
         assert await db.scalar(select(func.count()).select_from(ProcessedEvent)) == 0
 
 
-async def test_a_nul_in_typed_autocomplete_text_suggests_nothing(discord: Discord) -> None:
+async def test_a_nul_in_typed_autocomplete_text_suggests_nothing(
+    discord: Discord, caplog: pytest.LogCaptureFixture
+) -> None:
     body = await discord.send(command("session in", focused="subject", subject="th\x00"))
 
     assert body == {"type": 8, "data": {"choices": []}}
+    assert [r.levelname for r in caplog.records if r.levelname in ("WARNING", "ERROR")] == [
+        "WARNING"
+    ]
