@@ -1,4 +1,9 @@
-"""Users, their timezone, subjects, API tokens, one-time login links and GitHub links."""
+"""Users, their timezone, subjects, API tokens, page sign-ins, one-time links and GitHub links.
+
+Every credential is a random secret of which only a SHA-256 hash is stored: API tokens,
+the page's sign-ins (its cookie), and one-time links (signing in, starting a GitHub link,
+the GitHub OAuth state). A one-time link works once, for its own purpose, for ten minutes.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,6 @@ from collections.abc import Iterable, Sequence
 from datetime import timedelta
 from urllib.parse import urlencode
 
-from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -17,16 +21,21 @@ from app.clock import clock
 from app.config import get_settings
 from app.errors import Conflict, InvalidInput, NotFound
 from app.limits import SUBJECT_MAX_LENGTH
-from app.models import ApiToken, Subject, User
-from app.repositories.credentials import ApiTokenRepository, LoginLinkRepository
+from app.models import ApiToken, LinkPurpose, Subject, User
+from app.repositories.credentials import (
+    ApiTokenRepository,
+    LoginLinkRepository,
+    SignInRepository,
+)
 from app.repositories.subjects import SubjectRepository
 from app.repositories.users import UserRepository
 from app.text import one_line, storable
 
-LOGIN_LINK_LIFETIME = timedelta(minutes=10)
-GITHUB_LINK_LIFETIME = timedelta(minutes=10)
+LINK_LIFETIME = timedelta(minutes=10)
+# A page sign-in ends after this long without a visit.
+SIGN_IN_LIFETIME = timedelta(days=30)
 TOKEN_PREFIX = "tt_"  # noqa: S105 - a public marker, not a secret
-_GITHUB_LINK_SALT = "timetrack.github-link-start"
+LINK_SPENT = "This sign-in link has been used or has expired. Ask for a new one."
 
 
 def _hash(secret: str) -> str:
@@ -120,45 +129,93 @@ async def user_for_token(db: AsyncSession, plain: str) -> User | None:
     return await ApiTokenRepository(db).use(_hash(plain), clock.now())
 
 
+async def _create_link(db: AsyncSession, user_id: str, purpose: LinkPurpose) -> str:
+    plain = secrets.token_urlsafe(32)
+    expires_at = clock.now() + LINK_LIFETIME
+    await LoginLinkRepository(db).add(user_id, purpose, _hash(plain), expires_at)
+    return plain
+
+
+async def _spend_link(db: AsyncSession, plain: str, purpose: LinkPurpose) -> str | None:
+    return await LoginLinkRepository(db).consume(_hash(plain), purpose, clock.now())
+
+
 async def create_login_link(db: AsyncSession, user_id: str, username: str | None = None) -> str:
     """A one-time URL that signs the user in to the web page; valid for ten minutes."""
     await ensure_user(db, user_id, username)
-    plain = secrets.token_urlsafe(32)
-    await LoginLinkRepository(db).add(user_id, _hash(plain), clock.now() + LOGIN_LINK_LIFETIME)
+    plain = await _create_link(db, user_id, LinkPurpose.SIGN_IN)
     return f"{get_settings().base_url}/login/{plain}"
 
 
-async def consume_login_link(db: AsyncSession, plain: str) -> User:
-    user_id = await LoginLinkRepository(db).consume(_hash(plain), clock.now())
+async def login_link_owner(db: AsyncSession, plain: str) -> str:
+    """The user a live sign-in link is for, leaving the link unspent."""
+    user_id = await LoginLinkRepository(db).owner(_hash(plain), LinkPurpose.SIGN_IN, clock.now())
     if user_id is None:
-        raise InvalidInput("This sign-in link has been used or has expired. Ask for a new one.")
+        raise InvalidInput(LINK_SPENT)
+    return user_id
+
+
+async def consume_login_link(db: AsyncSession, plain: str) -> User:
+    user_id = await _spend_link(db, plain, LinkPurpose.SIGN_IN)
+    if user_id is None:
+        raise InvalidInput(LINK_SPENT)
     return await get_user(db, user_id)
 
 
-def _github_link_signer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(get_settings().signing_key(), salt=_GITHUB_LINK_SALT)
+async def create_sign_in(db: AsyncSession, user_id: str) -> str:
+    """A new page sign-in; the plain token (for the cookie) is returned once."""
+    plain = secrets.token_urlsafe(32)
+    now = clock.now()
+    await SignInRepository(db).add(user_id, _hash(plain), now, now + SIGN_IN_LIFETIME)
+    return plain
 
 
-def github_link_start_url(user_id: str) -> str:
-    """A 10-minute URL that starts linking GitHub for this user (what `/github link` offers).
+async def user_for_sign_in(db: AsyncSession, plain: str) -> User | None:
+    """The user of a live sign-in, which then lasts another SIGN_IN_LIFETIME."""
+    now = clock.now()
+    return await SignInRepository(db).use(_hash(plain), now, now + SIGN_IN_LIFETIME)
 
-    Why a signed token in a URL is safe here: it names one user, lives 10 minutes and is
-    shown only to that user. It can only start the OAuth flow; the login linked is whoever
-    then signs in to GitHub and approves.
+
+async def sign_out(db: AsyncSession, plain: str) -> None:
+    await SignInRepository(db).remove(_hash(plain))
+
+
+async def sign_out_everywhere(db: AsyncSession, user_id: str) -> int:
+    """End every page sign-in of the user; how many there were."""
+    await get_user(db, user_id)
+    return await SignInRepository(db).remove_all(user_id)
+
+
+async def create_github_link_start(db: AsyncSession, user_id: str) -> str:
+    """A one-time URL that starts linking GitHub for this user (what `/github link` offers).
+
+    It can only start the OAuth flow; the login linked is whoever then signs in to GitHub
+    and approves.
     """
-    token = _github_link_signer().dumps(user_id)
-    return f"{get_settings().base_url}/github/link?{urlencode({'token': token})}"
+    await ensure_user(db, user_id)
+    plain = await _create_link(db, user_id, LinkPurpose.GITHUB_LINK)
+    return f"{get_settings().base_url}/github/link?{urlencode({'token': plain})}"
 
 
-def user_for_github_link_start(token: str) -> str | None:
-    """The user a start token names, or None when it is forged or expired."""
-    try:
-        user_id = _github_link_signer().loads(
-            token, max_age=int(GITHUB_LINK_LIFETIME.total_seconds())
-        )
-    except BadSignature:
-        return None
-    return user_id if isinstance(user_id, str) and user_id else None
+async def consume_github_link_start(db: AsyncSession, plain: str) -> str | None:
+    """The user a start link is for, spending it; None when it is unknown, used or expired."""
+    return await _spend_link(db, plain, LinkPurpose.GITHUB_LINK)
+
+
+async def create_github_state(db: AsyncSession, user_id: str) -> str:
+    """The OAuth `state` of a GitHub linking flow started for this user: one-time."""
+    return await _create_link(db, user_id, LinkPurpose.GITHUB_STATE)
+
+
+async def consume_github_state(db: AsyncSession, plain: str) -> str | None:
+    return await _spend_link(db, plain, LinkPurpose.GITHUB_STATE)
+
+
+async def prune_credentials(db: AsyncSession) -> None:
+    """Forget expired sign-ins and one-time links (spent links expire within minutes)."""
+    now = clock.now()
+    await SignInRepository(db).prune(now)
+    await LoginLinkRepository(db).prune(now)
 
 
 async def link_github(db: AsyncSession, user_id: str, login: str) -> User:

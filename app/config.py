@@ -30,6 +30,8 @@ class Settings(BaseSettings):
     default_timezone: Annotated[str, _var("TIMETRACK_DEFAULT_TIMEZONE")] = "Australia/Sydney"
     stale_hours: Annotated[float, _var("TIMETRACK_STALE_HOURS"), Field(gt=0, le=24 * 365)] = 24
     environment: Annotated[str, _var("TIMETRACK_ENV")] = "development"
+    # Behind a proxy that replaces X-Forwarded-For (Vercel does), its first hop is the client.
+    trusted_proxy: Annotated[bool, _var("TIMETRACK_TRUSTED_PROXY")] = False
     on_vercel: Annotated[bool, _var("VERCEL")] = False
 
     discord_public_key: Annotated[str | None, _var("DISCORD_PUBLIC_KEY")] = None

@@ -209,6 +209,34 @@ async def _run_after_commit(work: list[AfterCommit]) -> None:
             logger.exception("work after commit failed")
 
 
+# --- Work that must outlive the transaction ------------------------------------------
+#
+# A refused sign-in is counted although the request that carried it fails and rolls back.
+# Such work is queued with `after_transaction` and done in a short transaction of its own
+# once the unit of work has ended, whichever way. Failing here costs only that work.
+
+OwnTransaction = Callable[[AsyncSession], Awaitable[None]]
+_AFTER_TRANSACTION = "timetrack.after_transaction"
+
+
+def after_transaction(db: AsyncSession, work: OwnTransaction) -> None:
+    """Do `work` in a transaction of its own once this unit of work ends, committed or not."""
+    db.info.setdefault(_AFTER_TRANSACTION, []).append(work)
+
+
+async def _run_after_transaction(db: AsyncSession) -> None:
+    for step in db.info.pop(_AFTER_TRANSACTION, []):
+        try:
+            await step(db)
+            await db.commit()
+        except Exception as error:
+            await db.rollback()
+            if not is_database_outage(error):
+                logger.exception("work after the transaction failed")
+            else:
+                logger.warning("work after the transaction lost: database unavailable")
+
+
 @asynccontextmanager
 async def unit_of_work(db: AsyncSession) -> AsyncIterator[AsyncSession]:
     """Commit when the block ends, roll back if it raises; then run the post-commit work.
@@ -219,9 +247,14 @@ async def unit_of_work(db: AsyncSession) -> AsyncIterator[AsyncSession]:
     try:
         yield db
         await db.commit()
+    except Exception:
+        await db.rollback()
+        await _run_after_transaction(db)
+        raise
     except BaseException:
         await db.rollback()
         raise
+    await _run_after_transaction(db)
     work = db.info.pop(_PENDING, [])
     await _run_after_commit(work)
 

@@ -9,6 +9,11 @@ class TimetrackError(Exception):
         super().__init__(detail)
         self.detail = detail
 
+    @property
+    def headers(self) -> dict[str, str]:
+        """Headers the answer must carry besides its body."""
+        return {}
+
 
 class InvalidInput(TimetrackError):
     status_code = 422
@@ -47,6 +52,19 @@ class Unavailable(TimetrackError):
 
 class NotConfigured(Unavailable):
     code = "not_configured"
+
+
+class TooManyRequests(TimetrackError):
+    status_code = 429
+    code = "too_many_requests"
+
+    def __init__(self, detail: str, retry_after: int) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}
 
 
 class NotOwner(NotFound):

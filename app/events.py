@@ -22,9 +22,13 @@ GITHUB_DELIVERY = "github_delivery"
 RETENTION = timedelta(days=7)
 
 
-async def record(db: AsyncSession, kind: str, event_id: str, answer: Answer) -> bool:
-    """Remember the answer to an event; False if it had been handled already."""
-    return await ProcessedEventRepository(db).record(kind, event_id, answer, clock.now())
+async def record(
+    db: AsyncSession, kind: str, event_id: str, answer: Answer, *, user_id: str | None = None
+) -> bool:
+    """Remember the answer to an event (and who sent it, when someone did); False if it had
+    been handled already."""
+    repository = ProcessedEventRepository(db)
+    return await repository.record(kind, event_id, answer, clock.now(), user_id)
 
 
 async def answer(db: AsyncSession, kind: str, event_id: str, answer: Answer) -> None:

@@ -4,16 +4,30 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from app.errors import InvalidInput
 from app.limits import GOAL_MAX_LENGTH, SUBJECT_MAX_LENGTH
-from app.models import Session
 from app.text import clip, one_line
+
+if TYPE_CHECKING:
+    from app.models import Session
+
+# The largest issue number the integer column holds.
+ISSUE_NUMBER_MAX = 2**31 - 1
+
+# GitHub's names: an owner (user or organisation) and a repository.
+OWNER = r"[A-Za-z0-9][A-Za-z0-9-]{0,38}"
+REPOSITORY = r"[A-Za-z0-9._-]{1,100}"
+
+# The one form of an issue's link that is stored and shown. Both Python and PostgreSQL read
+# this pattern: the database refuses any other link (app/models.py).
+CANONICAL_ISSUE_URL = rf"^https://github\.com/{OWNER}/{REPOSITORY}/issues/[1-9][0-9]{{0,8}}$"
 
 # An issue's address as people paste it (a trailing `#issuecomment-…` is fine). Nine digits
 # at most keeps the number inside the integer column.
 _ISSUE_URL = re.compile(
-    r"https://(?:www\.)?github\.com/([A-Za-z0-9][A-Za-z0-9-]{0,38})/([A-Za-z0-9._-]{1,100})"
+    rf"https://(?:www\.)?github\.com/({OWNER})/({REPOSITORY})"
     r"/issues/([0-9]{1,9})/?(?:[?#][^\s]*)?",
     re.ASCII,
 )
@@ -21,11 +35,15 @@ _ISSUE_URL = re.compile(
 
 @dataclass(frozen=True)
 class IssueRef:
-    """The issue a session is on: enough to start a session on it and to find one."""
+    """The issue a session is on: enough to start a session on it and to find one.
+
+    `url` is None when the issue's address was not the canonical one (`issue_link`): the
+    issue is then shown as plain text, never as a link.
+    """
 
     repo: str
     number: int
-    url: str
+    url: str | None
     title: str = ""
 
     @property
@@ -42,7 +60,7 @@ class IssueRef:
     def goal(self) -> str:
         return clip(one_line(f"#{self.number} {self.title}"), GOAL_MAX_LENGTH)
 
-    def columns(self) -> dict[str, str | int]:
+    def columns(self) -> dict[str, str | int | None]:
         """The session columns that say a session is on this issue."""
         return {
             "github_repo": self.repo,
@@ -67,3 +85,17 @@ def parse_issue_url(url: str) -> IssueRef:
         number=number,
         url=f"https://github.com/{owner}/{repo}/issues/{number}",
     )
+
+
+def issue_link(url: str | None, repo: str, number: int) -> str | None:
+    """The canonical link of issue `repo#number` when `url` is that issue's address by the
+    REST rule; None for anything else (another host, another issue, a `javascript:` URL)."""
+    if not url:
+        return None
+    try:
+        found = parse_issue_url(url)
+    except InvalidInput:
+        return None
+    if found.repo.casefold() != repo.casefold() or found.number != number:
+        return None
+    return found.url

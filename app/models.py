@@ -27,6 +27,8 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.sql.elements import TextClause
 
+from app.issues import CANONICAL_ISSUE_URL
+
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -68,8 +70,26 @@ class StopReason(enum.StrEnum):
     PROJECT_DONE = "project_done"
 
 
+class LinkPurpose(enum.StrEnum):
+    """What a one-time link opens: the page, or a step of linking a GitHub account."""
+
+    SIGN_IN = "sign_in"
+    GITHUB_LINK = "github_link"
+    GITHUB_STATE = "github_state"
+
+
+class WebhookScope(enum.StrEnum):
+    REPOSITORY = "repository"
+    ORGANIZATION = "organization"
+
+
 def _in(column: str, values: type[enum.StrEnum]) -> str:
     return f"{column} IN ({', '.join(repr(str(v)) for v in values)})"
+
+
+# Only the canonical address of an issue is ever stored as its link (`app.issues`), so no
+# other URL can reach a card or the page, whatever a payload carried.
+ISSUE_URL_IS_CANONICAL = f"github_issue_url IS NULL OR github_issue_url ~ '{CANONICAL_ISSUE_URL}'"
 
 
 class TimestampMixin:
@@ -177,6 +197,7 @@ class Session(TimestampMixin, Base):
             "(status = 'PAUSED') = (pause_started_at IS NOT NULL)", "pause_started_at_iff_paused"
         ),
         CheckConstraint("ended_at IS NULL OR ended_at >= started_at", "ends_after_start"),
+        CheckConstraint(ISSUE_URL_IS_CANONICAL, "github_issue_url"),
         Index(None, "user_id", "status"),
         Index("ix_sessions_user_id_started_at", "user_id", text("started_at DESC")),
         Index(
@@ -212,6 +233,8 @@ class ApiToken(TimestampMixin, Base):
 
 
 class LoginLink(TimestampMixin, Base):
+    """A one-time link: it works once, for its purpose only, until it expires."""
+
     __tablename__ = "login_links"
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
@@ -219,6 +242,54 @@ class LoginLink(TimestampMixin, Base):
     token_hash: Mapped[str] = mapped_column(Text, unique=True)
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
+    purpose: Mapped[LinkPurpose] = mapped_column(Text, server_default=LinkPurpose.SIGN_IN.value)
+
+    __table_args__ = (CheckConstraint(_in("purpose", LinkPurpose), "purpose"),)
+
+
+class SignIn(TimestampMixin, Base):
+    """A browser signed in to the page. Its cookie holds a random token; only the hash is
+    kept, and deleting the row signs that browser out."""
+
+    __tablename__ = "sign_ins"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(Text, unique=True)
+    last_seen_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+
+
+class AuthFailure(Base):
+    """A credential refused to a client address, kept for a minute to throttle guessing."""
+
+    __tablename__ = "auth_failures"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    address: Mapped[str] = mapped_column(Text)
+    failed_at: Mapped[datetime]
+
+    __table_args__ = (Index(None, "address", "failed_at"),)
+
+
+class WebhookSecret(TimestampMixin, Base):
+    """A GitHub webhook secret that signs deliveries of one repository or organisation only.
+
+    The secret itself is never stored: it is derived from the signing key and `seed`.
+    """
+
+    __tablename__ = "webhook_secrets"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    scope: Mapped[WebhookScope] = mapped_column(Text)
+    # Lower case: GitHub's owner and repository names ignore case.
+    name: Mapped[str] = mapped_column(Text)
+    seed: Mapped[str] = mapped_column(Text, unique=True)
+
+    __table_args__ = (
+        CheckConstraint(_in("scope", WebhookScope), "scope"),
+        CheckConstraint("name = lower(name)", "name_lower_case"),
+    )
 
 
 class ProcessedEvent(TimestampMixin, Base):
@@ -232,6 +303,8 @@ class ProcessedEvent(TimestampMixin, Base):
     status_code: Mapped[int] = mapped_column(SmallInteger)
     succeeded: Mapped[bool] = mapped_column(Boolean)
     response: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    # Who sent a Discord interaction: a repeat from anyone else never gets this answer.
+    user_id: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (
         UniqueConstraint("kind", "event_id"),
@@ -251,7 +324,10 @@ class SwitchOffer(TimestampMixin, Base):
     user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     github_repo: Mapped[str] = mapped_column(Text)
     github_issue_number: Mapped[int] = mapped_column(Integer)
-    github_issue_url: Mapped[str] = mapped_column(Text)
+    github_issue_url: Mapped[str | None] = mapped_column(Text)
     issue_title: Mapped[str] = mapped_column(Text)
 
-    __table_args__ = (Index(None, "created_at"),)
+    __table_args__ = (
+        Index(None, "created_at"),
+        CheckConstraint(ISSUE_URL_IS_CANONICAL, "github_issue_url"),
+    )

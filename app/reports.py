@@ -176,7 +176,8 @@ def _groups(group_by: GroupBy, starts: list[date], parts: list[Part]) -> list[Gr
         if group_by is GroupBy.SUBJECT:
             found_key, label = part.subject, part.subject
         else:
-            found_key, label = part.issue_url, part.issue_label or "No issue"
+            # An issue known without a link (not on github.com) is keyed by its label.
+            found_key, label = part.issue_url or part.issue_label, part.issue_label or "No issue"
         labels[found_key] = label
         by_key[found_key].append(part)
     groups = [_group(k, labels[k], found, by_subject=False) for k, found in by_key.items()]

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
+from pydantic import AfterValidator
+from pydantic_core import PydanticCustomError
+
 from app.errors import InvalidInput
 
 ELLIPSIS = "…"
+# The error type of text refused by `StorableText`, for callers that tell it apart.
+UNSTORABLE = "unstorable_text"
 
 
 def storable(value: str, what: str) -> str:
@@ -20,6 +27,18 @@ def storable(value: str, what: str) -> str:
     except UnicodeEncodeError:
         raise InvalidInput(f"The {what} is not valid Unicode text.") from None
     return value
+
+
+def _storable_field(value: str) -> str:
+    try:
+        return storable(value, "text")
+    except InvalidInput as error:
+        raise PydanticCustomError(UNSTORABLE, error.detail) from None
+
+
+# A string field of a request or a payload that may reach the database: refused while the
+# payload is read, so it is a bad request rather than a server error later on.
+StorableText = Annotated[str, AfterValidator(_storable_field)]
 
 
 def one_line(value: str) -> str:

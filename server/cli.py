@@ -186,6 +186,15 @@ def token_revoke(token_id: Annotated[int, typer.Argument(help="The token's id.")
     typer.echo(f"Revoked token {token_id}.")
 
 
+@cli.command("logout")
+def logout(user: Annotated[str, typer.Option("--user", help="The Discord user id.")]) -> None:
+    """Sign a user out of the page in every browser (API tokens are not affected)."""
+    from app import accounts
+
+    ended = run_in_transaction(lambda db: accounts.sign_out_everywhere(db, user))
+    typer.echo(f"Signed user {user} out of {ended} browser{'' if ended == 1 else 's'}.")
+
+
 @cli.command("login-link")
 def login_link(user: Annotated[str, typer.Option("--user", help="The Discord user id.")]) -> None:
     """Print a one-time sign-in URL for the web page (valid ten minutes)."""

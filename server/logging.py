@@ -18,10 +18,10 @@ import time
 from typing import Any
 
 from fastapi import FastAPI, Request
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from app.config import ConfigError, Settings, get_settings
-from app.db import is_database_outage
+from server.asgi import HttpMiddleware
 
 logger = logging.getLogger("timetrack.request")
 
@@ -77,16 +77,10 @@ class _UserHasher:
 hash_user = _UserHasher()
 
 
-class RequestLogMiddleware:
-    """Pure ASGI, so streaming responses and background work pass through untouched."""
+class RequestLogMiddleware(HttpMiddleware):
+    """One line per request, written once the answer has been handed on."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         state: dict[str, Any] = scope.setdefault("state", {})
         status = 500
         started = time.perf_counter()
@@ -97,13 +91,10 @@ class RequestLogMiddleware:
                 status = int(message["status"])
             await send(message)
 
+        # Errors are answered inside this middleware (`server.errors`), so the status sent is
+        # the one logged; 500 stays only if something escapes even that.
         try:
             await self.app(scope, receive, send_and_watch)
-        except Exception as error:
-            # Unhandled errors are answered by the error handlers outside this middleware;
-            # log the status they will send (a database outage is a 503, not a 500).
-            status = 503 if is_database_outage(error) else 500
-            raise
         finally:
             line: dict[str, Any] = {
                 "method": scope.get("method", ""),

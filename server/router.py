@@ -17,13 +17,13 @@ import app as package
 from app import health
 from app.config import get_settings
 from app.db import database, is_database_outage
-from server import errors, security
+from server import body_limit, errors, security
 from server import logging as request_log
 from server.api.router import router as api_router
 from server.cron.router import router as cron_router
 from server.integrations.discord import deferral
 from server.integrations.discord.router import router as discord_router
-from server.integrations.github.router import router as github_router
+from server.integrations.github import router as github
 from server.web.router import router as web_router
 
 
@@ -46,14 +46,18 @@ def create_app() -> FastAPI:
         openapi_url="/openapi.json",
         lifespan=lifespan,
     )
+    # Middleware added later wraps what came before. From the inside out: bodies are capped
+    # as they are read; anything unexpected is answered; every answer gets the security
+    # headers; the request log times everything.
+    body_limit.install(application, by_path=github.BODY_LIMITS)
     errors.install(application)
     application.include_router(cron_router)
     application.include_router(discord_router)
-    application.include_router(github_router)
+    application.include_router(github.router)
     application.include_router(api_router)
     application.include_router(web_router)
     security.install(application)
-    request_log.install(application)  # added last, so outermost: it times everything
+    request_log.install(application)
 
     @application.get("/api/health", tags=["operations"])
     async def get_health() -> JSONResponse:

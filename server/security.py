@@ -14,9 +14,10 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 from starlette.datastructures import MutableHeaders
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from app.config import get_settings
+from server.asgi import HttpMiddleware
 
 CONTENT_SECURITY_POLICY = "; ".join(
     (
@@ -68,16 +69,10 @@ def policy_for(path: str) -> str:
     return CONTENT_SECURITY_POLICY
 
 
-class SecurityHeadersMiddleware:
+class SecurityHeadersMiddleware(HttpMiddleware):
     """Adds the headers a response does not set itself; a route may still override one."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         policy = policy_for(scope.get("path", ""))
         https = get_settings().secure_cookies
 

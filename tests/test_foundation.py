@@ -63,11 +63,63 @@ def test_migrations_upgrade_match_the_models_and_downgrade(scratch_database: str
         "login_links",
         "processed_events",
         "switch_offers",
+        "sign_ins",
+        "auth_failures",
+        "webhook_secrets",
     }
     migrate.check(url)  # raises if autogenerate finds any drift
 
     migrate.downgrade(url, "base")
     assert _tables(url) == {"alembic_version"}
+
+
+def test_links_stored_before_the_canonical_rule_are_dropped_and_the_issue_kept(
+    scratch_database: str,
+) -> None:
+    url = sqlalchemy_url(scratch_database)
+    migrate.upgrade(url, "0002")
+    links = {
+        "https://github.com/octo/hello/issues/7": "https://github.com/octo/hello/issues/7",
+        "javascript:alert(1)": None,
+        "https://github.com/octo/hello/issues/7)[x](https://evil.example)": None,
+    }
+    with psycopg.connect(libpq_url(scratch_database)) as conn:
+        conn.execute("INSERT INTO users (id, timezone) VALUES ('u', 'UTC')")
+        conn.execute("INSERT INTO subjects (user_id, name) VALUES ('u', 'octo/hello')")
+        for link in links:
+            conn.execute(
+                "INSERT INTO sessions (user_id, subject_id, started_at, ended_at, status, source,"
+                " github_repo, github_issue_number, github_issue_url)"
+                " SELECT 'u', id, now(), now(), 'ENDED_CONFIRMED', 'github', 'octo/hello', 7, %s"
+                " FROM subjects",
+                (link,),
+            )
+            conn.execute(
+                "INSERT INTO switch_offers (user_id, github_repo, github_issue_number,"
+                " github_issue_url, issue_title) VALUES ('u', 'octo/hello', 7, %s, '')",
+                (link,),
+            )
+
+    migrate.upgrade(url)
+
+    with psycopg.connect(libpq_url(scratch_database)) as conn:
+        for table in ("sessions", "switch_offers"):
+            rows = conn.execute(
+                f"SELECT github_repo, github_issue_number, github_issue_url FROM {table}"  # noqa: S608
+                " ORDER BY id"
+            ).fetchall()
+            assert rows == [("octo/hello", 7, kept) for kept in links.values()]
+
+
+def test_schema_refuses_an_issue_link_that_is_not_canonical(database_url: str) -> None:
+    with psycopg.connect(libpq_url(database_url)) as conn:
+        conn.execute("INSERT INTO users (id, timezone) VALUES ('z', 'UTC')")
+        with pytest.raises(psycopg.errors.CheckViolation):
+            conn.execute(
+                "INSERT INTO switch_offers (user_id, github_repo, github_issue_number,"
+                " github_issue_url, issue_title) VALUES ('z', 'a/b', 1, 'javascript:x', '')"
+            )
+        conn.rollback()
 
 
 def test_schema_enforces_one_active_session_per_user(database_url: str) -> None:

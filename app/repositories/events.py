@@ -21,7 +21,7 @@ class Answer:
     succeeded: bool = True
 
 
-_COLUMNS = ("kind", "event_id", "status_code", "succeeded", "response", "created_at")
+_COLUMNS = ("kind", "event_id", "status_code", "succeeded", "response", "created_at", "user_id")
 
 
 @cache
@@ -40,9 +40,17 @@ def _record() -> Any:
 
 
 class ProcessedEventRepository(Repository):
-    async def record(self, kind: str, event_id: str, answer: Answer, at: datetime) -> bool:
+    async def record(
+        self, kind: str, event_id: str, answer: Answer, at: datetime, user_id: str | None
+    ) -> bool:
         """Insert the event; False when it was already recorded (by us or a racing twin)."""
-        parameters = {"kind": kind, "event_id": event_id, "created_at": at, **asdict(answer)}
+        parameters = {
+            "kind": kind,
+            "event_id": event_id,
+            "created_at": at,
+            "user_id": user_id,
+            **asdict(answer),
+        }
         return (await self.db.execute(_record(), parameters)).scalar_one_or_none() is not None
 
     async def replace_answer(self, kind: str, event_id: str, answer: Answer) -> None:

@@ -9,11 +9,12 @@ from fastapi import APIRouter, Path, Query
 from app import allocation
 from app.limits import SUBJECT_MAX_LENGTH
 from app.weeks import parse_week
+from server.api.routing import AuthFirstRoute
 from server.api.schemas import AllocationIn, Text, WeekReportOut, error_responses
 from server.auth.caller import CurrentCaller
 from server.transaction import Db
 
-router = APIRouter(prefix="/api/allocations", tags=["allocations"])
+router = APIRouter(prefix="/api/allocations", tags=["allocations"], route_class=AuthFirstRoute)
 
 WeekQuery = Annotated[
     str | None,

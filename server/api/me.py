@@ -5,11 +5,12 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from app import accounts
+from server.api.routing import AuthFirstRoute
 from server.api.schemas import MeOut, MePatchIn, SubjectListOut, SubjectOut, error_responses
 from server.auth.caller import CurrentCaller
 from server.transaction import Db
 
-router = APIRouter(prefix="/api", tags=["account"])
+router = APIRouter(prefix="/api", tags=["account"], route_class=AuthFirstRoute)
 
 # Enough for a datalist or a script; subject lists are short in practice.
 SUBJECT_LIST_LIMIT = 500

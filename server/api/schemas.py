@@ -1,7 +1,8 @@
 """REST request and response bodies, and domain objects -> JSON.
 
-Every string that reaches PostgreSQL is checked here for NUL characters and unpaired
-surrogates, which JSON can carry but a `text` column cannot store.
+Every string that reaches PostgreSQL is `Text` (`app.text.StorableText`): checked here for
+NUL characters and unpaired surrogates, which JSON can carry but a `text` column cannot
+store.
 """
 
 from __future__ import annotations
@@ -9,10 +10,9 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StrictInt
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt
 
 from app.allocation import WeekReport, remaining_seconds
-from app.errors import InvalidInput
 from app.limits import (
     DURATION_MAX_LENGTH,
     GOAL_MAX_LENGTH,
@@ -23,18 +23,11 @@ from app.limits import (
 )
 from app.models import Session, SessionSource, SessionStatus, StopReason, User
 from app.reports import GroupBy, Summary
-from app.text import storable
+from app.text import StorableText
 from app.timing import session_times
+from server.body_limit import DEFAULT_MAX_BYTES, describe
 
-
-def storable_text(value: str) -> str:
-    try:
-        return storable(value, "text")
-    except InvalidInput as error:
-        raise ValueError(error.detail) from None
-
-
-Text = Annotated[str, AfterValidator(storable_text)]
+Text = StorableText
 Timestamp = Annotated[str, Field(json_schema_extra={"format": "date-time"})]
 
 
@@ -235,14 +228,17 @@ _DESCRIPTIONS = {
     403: "Cookie sign-in without a valid X-CSRF-Token header.",
     404: "Not found: no such session (or not yours), or a path that names nothing.",
     409: "The session is not in a state that allows this.",
+    413: f"The request body is larger than {describe(DEFAULT_MAX_BYTES)}.",
     422: "The input is invalid.",
+    429: "Too many failed sign-ins from this address; see Retry-After.",
     503: "The database is temporarily unavailable.",
 }
 
 
 def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI entries for the error answers a route can give; 401/403/503 apply to all."""
-    wanted = sorted({401, 403, 503, *codes})
+    """OpenAPI entries for the error answers a route can give; 401, 403, 413, 429 and 503
+    apply to all."""
+    wanted = sorted({401, 403, 413, 429, 503, *codes})
     return {code: {"model": Error, "description": _DESCRIPTIONS[code]} for code in wanted}
 
 

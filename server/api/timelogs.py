@@ -11,16 +11,19 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.datastructures import URL
 
 from app import entries, history
 from app import session as sessions
 from app.clock import clock
+from app.config import get_settings
 from app.errors import Conflict, InvalidInput
 from app.issues import IssueRef, parse_issue_url
 from app.limits import SUBJECT_MAX_LENGTH
 from app.models import Session, SessionStatus
 from app.weeks import parse_day
 from server.api.params import SessionId
+from server.api.routing import AuthFirstRoute
 from server.api.schemas import (
     EntryIn,
     SessionOut,
@@ -34,7 +37,7 @@ from server.api.schemas import (
 from server.auth.caller import Caller, CurrentCaller
 from server.transaction import Db
 
-router = APIRouter(prefix="/api/timelogs", tags=["timelogs"])
+router = APIRouter(prefix="/api/timelogs", tags=["timelogs"], route_class=AuthFirstRoute)
 
 Action = Callable[[AsyncSession, str, int], Awaitable[sessions.Outcome]]
 
@@ -50,7 +53,9 @@ def _settled(outcome: sessions.Outcome) -> SessionOut:
 
 
 def _page_url(request: Request, limit: int, offset: int) -> str:
-    url = request.url.include_query_params(limit=limit, offset=offset)
+    # On the public URL: the Host header is whatever the client chose to send.
+    public = URL(f"{get_settings().base_url}{request.url.path}?{request.url.query}")
+    url = public.include_query_params(limit=limit, offset=offset)
     return str(url.remove_query_params("offset") if offset == 0 else url)
 
 

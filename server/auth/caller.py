@@ -9,7 +9,7 @@ from fastapi import Depends, Request, Security
 
 from app.models import SessionSource, User
 from server import logging as request_log
-from server.auth import cookie, csrf, token
+from server.auth import cookie, csrf, throttle, token
 from server.transaction import Db
 
 
@@ -34,27 +34,33 @@ async def current_caller(
     db: Db,
     authorization: Annotated[str | None, Security(token.authorization_header)] = None,
 ) -> Caller:
-    """A token in `Authorization` wins; otherwise the page's signed cookie.
+    """A token in `Authorization` wins; otherwise the page's sign-in cookie.
 
-    Under the cookie, unsafe methods must echo the page's CSRF token in `X-CSRF-Token`.
+    A throttled address is refused before either is looked up. Under the cookie, unsafe
+    methods must echo the page's CSRF token in `X-CSRF-Token`.
     """
+    await throttle.check(request, db)
     if authorization is not None:
-        token_user = await token.user_for_header(db, authorization)
+        token_user = await token.user_for_header(request, db, authorization)
         request_log.identify(request, token_user.id)
         return Caller(token_user, via_cookie=False)
-    session = cookie.from_request(request)
-    if session is None:
+    sign_in = cookie.from_request(request)
+    if sign_in is None:
         raise token.unauthorized(
             "Sign in: send `Authorization: Token <token>` (from `timetrack token create`), "
             "or open a sign-in link from /web in Discord."
         )
     if request.method not in csrf.SAFE_METHODS and not csrf.matches(
-        session, request.headers.get(csrf.CSRF_HEADER)
+        sign_in, request.headers.get(csrf.CSRF_HEADER)
     ):
         raise csrf.CsrfRejected("The X-CSRF-Token header is missing or wrong. Reload the page.")
-    user = await cookie.user_of(db, session)
+    user = await cookie.user_of(db, sign_in)
     if user is None:
-        raise token.unauthorized("Your sign-in is no longer valid. Ask for a new link.")
+        throttle.refused(request, db)
+        # The browser forgets the dead cookie, so the page's next calls do not fail again.
+        raise token.unauthorized(
+            "Your sign-in is no longer valid. Ask for a new link.", cookie.clearing_headers()
+        )
     request_log.identify(request, user.id)
     return Caller(user, via_cookie=True)
 

@@ -1,86 +1,45 @@
 """The page's sign-in cookie.
 
-It holds the user id and a random nonce, signed (not encrypted) with the settings'
-signing key, and lasts 30 days. The nonce is what the CSRF token is derived from
-(`server.auth.csrf`).
+It holds a random token naming a sign-in the server keeps (`accounts.create_sign_in`); only
+the token's hash is stored. Signing out deletes that record, so the cookie stops working on
+the very next request, in every process. A sign-in lasts 30 days from the last visit: each
+visit extends the record, and the page renews the cookie. The CSRF token is derived from
+the cookie's token (`server.auth.csrf`).
 """
 
 from __future__ import annotations
 
-import secrets
-from dataclasses import dataclass
-from datetime import timedelta
-from functools import lru_cache
-from typing import Any
-
-from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import Response
 
 from app import accounts
 from app.config import get_settings
-from app.errors import NotFound
 from app.models import User
 
 COOKIE_NAME = "timetrack_session"
-COOKIE_LIFETIME = timedelta(days=30)
-
-_SALT = "timetrack.page-session"
 
 
-@dataclass(frozen=True)
-class PageSession:
-    user_id: str
-    nonce: str
+def from_request(request: Request) -> str | None:
+    """The sign-in token the browser sent, if any (not yet checked)."""
+    return request.cookies.get(COOKIE_NAME) or None
 
 
-@lru_cache(maxsize=4)
-def _serializer(key: str) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(key, salt=_SALT)
+async def user_of(db: AsyncSession, token: str) -> User | None:
+    """The user a live sign-in belongs to, or None when it is unknown, ended or expired."""
+    return await accounts.user_for_sign_in(db, token)
 
 
-def _key() -> str:
-    return get_settings().signing_key()
+async def sign_in(db: AsyncSession, response: Response, user_id: str) -> None:
+    """Start a sign-in for the user and hand its cookie to the browser."""
+    set_cookie(response, await accounts.create_sign_in(db, user_id))
 
 
-def issue(user_id: str) -> str:
-    """A signed cookie value for a freshly signed-in user."""
-    return str(_serializer(_key()).dumps({"u": user_id, "n": secrets.token_urlsafe(16)}))
-
-
-def read(value: str) -> PageSession | None:
-    """The session in a cookie value, or None when it is forged, expired or malformed."""
-    try:
-        claims: Any = _serializer(_key()).loads(value, max_age=int(COOKIE_LIFETIME.total_seconds()))
-    except (BadSignature, ValueError):
-        return None
-    if not isinstance(claims, dict):
-        return None
-    user_id, nonce = claims.get("u"), claims.get("n")
-    if not isinstance(user_id, str) or not isinstance(nonce, str) or not user_id or not nonce:
-        return None
-    return PageSession(user_id=user_id, nonce=nonce)
-
-
-def from_request(request: Request) -> PageSession | None:
-    value = request.cookies.get(COOKIE_NAME)
-    return read(value) if value else None
-
-
-async def user_of(db: AsyncSession, session: PageSession) -> User | None:
-    """The user a valid cookie names, or None if that user no longer exists."""
-    try:
-        return await accounts.get_user(db, session.user_id)
-    except NotFound:
-        return None
-
-
-def set_cookie(response: Response, value: str) -> None:
+def set_cookie(response: Response, token: str) -> None:
     response.set_cookie(
         COOKIE_NAME,
-        value,
-        max_age=int(COOKIE_LIFETIME.total_seconds()),
+        token,
+        max_age=int(accounts.SIGN_IN_LIFETIME.total_seconds()),
         path="/",
         httponly=True,
         samesite="lax",
@@ -96,3 +55,10 @@ def clear_cookie(response: Response) -> None:
         samesite="lax",
         secure=get_settings().secure_cookies,
     )
+
+
+def clearing_headers() -> dict[str, str]:
+    """The header that makes the browser forget the cookie, for an error answer."""
+    response = Response()
+    clear_cookie(response)
+    return {"Set-Cookie": response.headers["set-cookie"]}

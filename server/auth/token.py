@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import HTTPException
+from fastapi import HTTPException, Request
 from fastapi.security import APIKeyHeader
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import accounts
 from app.models import User
+from server.auth import throttle
 
 authorization_header = APIKeyHeader(
     name="Authorization",
@@ -17,17 +18,22 @@ authorization_header = APIKeyHeader(
 )
 
 
-def unauthorized(detail: str) -> HTTPException:
-    return HTTPException(401, detail, headers={"WWW-Authenticate": 'Token realm="timetrack"'})
+def unauthorized(detail: str, headers: dict[str, str] | None = None) -> HTTPException:
+    return HTTPException(
+        401, detail, headers={"WWW-Authenticate": 'Token realm="timetrack"', **(headers or {})}
+    )
 
 
-async def user_for_header(db: AsyncSession, authorization: str) -> User:
-    """The token's owner; 401 for a malformed header or an unknown or revoked token."""
+async def user_for_header(request: Request, db: AsyncSession, authorization: str) -> User:
+    """The token's owner; 401 (counted as a failure) for a malformed header or an unknown or
+    revoked token."""
     scheme, _, credentials = authorization.strip().partition(" ")
     credentials = credentials.strip()
     if scheme.lower() not in {"token", "bearer"} or not credentials:
+        throttle.refused(request, db)
         raise unauthorized("Send the header as `Authorization: Token <token>` or `Bearer <token>`.")
     user = await accounts.user_for_token(db, credentials)
     if user is None:
+        throttle.refused(request, db)
         raise unauthorized("This token is unknown or has been revoked.")
     return user

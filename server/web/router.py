@@ -1,5 +1,8 @@
 """The web page: `/` (the timer, the week, recent sessions), sign-in links, sign-out, assets.
 
+Every route that reads a credential (the cookie, a sign-in link) is behind the sign-in
+throttle (`server.auth.throttle`), and a credential that fails is counted.
+
 The page is rendered on the server with the caller's CSRF token in a meta tag; small ES
 modules in `static/` then talk to the REST API with the page's cookie. Nothing here is
 inline script or inline style, so a strict Content-Security-Policy can be applied.
@@ -8,17 +11,20 @@ inline script or inline style, so a strict Content-Security-Policy can be applie
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from sqlalchemy.ext.asyncio import AsyncSession
 
 import app as package
 from app import accounts, limits, timezones
 from app.config import get_settings
 from app.errors import InvalidInput, NotFound
-from server.auth import cookie, csrf
+from app.models import User
+from server.auth import cookie, csrf, throttle
 from server.transaction import Db
 
 HERE = Path(__file__).resolve().parent
@@ -44,26 +50,48 @@ router = APIRouter(include_in_schema=False)
 NO_STORE = {"Cache-Control": "no-store"}
 
 
-@router.get("/")
+async def _signed_in(request: Request, db: AsyncSession) -> tuple[str, User] | None:
+    """This browser's live sign-in (its token, its user); a dead cookie counts as a failure."""
+    sign_in = cookie.from_request(request)
+    if sign_in is None:
+        return None
+    user = await cookie.user_of(db, sign_in)
+    if user is None:
+        throttle.refused(request, db)
+        return None
+    return sign_in, user
+
+
+def _page(request: Request, name: str, context: dict[str, Any], status_code: int = 200) -> Response:
+    return templates.TemplateResponse(
+        request,
+        name,
+        {"version": package.__version__, **context},
+        status_code=status_code,
+        headers=NO_STORE,
+    )
+
+
+@router.get("/", dependencies=[Depends(throttle.guard)])
 async def page(request: Request, db: Db) -> Response:
-    session = cookie.from_request(request)
-    user = await cookie.user_of(db, session) if session is not None else None
-    if session is None or user is None:
-        response = templates.TemplateResponse(
-            request, "signin.html", {"version": package.__version__}, headers=NO_STORE
-        )
-        if session is not None:
+    current = await _signed_in(request, db)
+    if current is None:
+        response = _page(request, "signin.html", {})
+        if cookie.from_request(request) is not None:
             cookie.clear_cookie(response)
         return response
+    sign_in, user = current
     context = {
-        "version": package.__version__,
         "user": user,
-        "csrf_token": csrf.token_for(session),
+        "csrf_token": csrf.token_for(sign_in),
         "timezones": timezones.names(limit=1000),
         "github_linking": get_settings().github_oauth_configured,
         "limits": limits.as_dict(),
     }
-    return templates.TemplateResponse(request, "page.html", context, headers=NO_STORE)
+    response = _page(request, "page.html", context)
+    # The sign-in slid forward on this visit; the cookie follows it.
+    cookie.set_cookie(response, sign_in)
+    return response
 
 
 # Chat apps fetch links to draw a preview. Such a fetch must not spend the one-time link
@@ -77,6 +105,8 @@ LINK_PREVIEW_AGENTS = (
     "facebookexternalhit",
     "skypeuripreview",
 )
+# The sign-in link is in the URL: no page it opens may pass it on as a referrer.
+LINK_PAGE_HEADERS = {**NO_STORE, "Referrer-Policy": "no-referrer"}
 
 
 def _is_link_preview(request: Request) -> bool:
@@ -84,31 +114,64 @@ def _is_link_preview(request: Request) -> bool:
     return any(name in agent for name in LINK_PREVIEW_AGENTS)
 
 
-@router.get("/login/{token}")
-async def login(token: str, request: Request, db: Db) -> Response:
-    """Spend a one-time sign-in link: set the page's cookie and go to the page."""
-    if _is_link_preview(request):
-        return templates.TemplateResponse(
-            request,
-            "signin.html",
-            {"version": package.__version__},
-            headers={**NO_STORE, "Referrer-Policy": "no-referrer"},
-        )
+def _link_failed(request: Request, db: AsyncSession, detail: str) -> Response:
+    throttle.refused(request, db)
+    response = _page(request, "login_failed.html", {"detail": detail}, status_code=400)
+    response.headers.update(LINK_PAGE_HEADERS)
+    return response
+
+
+async def _spend_link(
+    token: str, request: Request, db: AsyncSession, replacing: str | None
+) -> Response:
+    """Sign this browser in with the link, ending the sign-in it replaces."""
     try:
         user = await accounts.consume_login_link(db, token)
     except (InvalidInput, NotFound) as error:
         # NotFound only if the user vanished after the link was made; same advice applies.
-        return templates.TemplateResponse(
-            request,
-            "login_failed.html",
-            {"version": package.__version__, "detail": error.detail},
-            status_code=400,
-            headers={**NO_STORE, "Referrer-Policy": "no-referrer"},
-        )
+        return _link_failed(request, db, error.detail)
+    if replacing is not None:
+        await accounts.sign_out(db, replacing)
     response = RedirectResponse("/", status_code=303)
-    response.headers.update({**NO_STORE, "Referrer-Policy": "no-referrer"})
-    cookie.set_cookie(response, cookie.issue(user.id))
+    response.headers.update(LINK_PAGE_HEADERS)
+    await cookie.sign_in(db, response, user.id)
     return response
+
+
+@router.get("/login/{token}", dependencies=[Depends(throttle.guard)])
+async def login(token: str, request: Request, db: Db) -> Response:
+    """Spend a one-time sign-in link: set the page's cookie and go to the page.
+
+    Signed in as someone else already, the browser is asked first: a link someone slipped
+    into a page must not quietly swap whose account this is.
+    """
+    if _is_link_preview(request):
+        response = _page(request, "signin.html", {})
+        response.headers.update(LINK_PAGE_HEADERS)
+        return response
+    current = await _signed_in(request, db)
+    if current is None:
+        return await _spend_link(token, request, db, replacing=None)
+    sign_in, user = current
+    try:
+        owner = await accounts.get_user(db, await accounts.login_link_owner(db, token))
+    except (InvalidInput, NotFound) as error:
+        return _link_failed(request, db, error.detail)
+    if owner.id == user.id:
+        return await _spend_link(token, request, db, replacing=sign_in)
+    context = {"current": user, "owner": owner, "csrf_token": csrf.token_for(sign_in)}
+    response = _page(request, "switch_account.html", context)
+    response.headers.update(LINK_PAGE_HEADERS)
+    return response
+
+
+@router.post("/login/{token}", dependencies=[Depends(throttle.guard)])
+async def confirm_login(token: str, request: Request, db: Db) -> Response:
+    """Switch accounts with the link, as the confirmation page's form asks."""
+    current = await _signed_in(request, db)
+    if current is not None:
+        await _require_csrf(request, current[0], "The form is out of date. Open the link again.")
+    return await _spend_link(token, request, db, replacing=current[0] if current else None)
 
 
 async def _form_csrf_token(request: Request) -> str | None:
@@ -126,20 +189,43 @@ async def _form_csrf_token(request: Request) -> str | None:
     return values[0] if values else None
 
 
-@router.post("/logout")
-async def logout(request: Request) -> Response:
-    """Forget the page's cookie. The CSRF token comes from the form or the header."""
-    session = cookie.from_request(request)
-    if session is not None:
-        supplied = request.headers.get(csrf.CSRF_HEADER) or await _form_csrf_token(request)
-        if not csrf.matches(session, supplied):
-            raise csrf.CsrfRejected(
-                "The sign-out form is out of date. Reload the page and try again."
-            )
+async def _require_csrf(request: Request, sign_in: str, detail: str) -> None:
+    """The page's forms carry the CSRF token as a field, scripts as the header."""
+    supplied = request.headers.get(csrf.CSRF_HEADER) or await _form_csrf_token(request)
+    if not csrf.matches(sign_in, supplied):
+        raise csrf.CsrfRejected(detail)
+
+
+def _signed_out() -> Response:
     response = RedirectResponse("/", status_code=303)
     response.headers.update(NO_STORE)
     cookie.clear_cookie(response)
     return response
+
+
+SIGN_OUT_FORM_STALE = "The sign-out form is out of date. Reload the page and try again."
+
+
+@router.post("/logout", dependencies=[Depends(throttle.guard)])
+async def logout(request: Request, db: Db) -> Response:
+    """End this browser's sign-in: its cookie is refused from the next request on."""
+    sign_in = cookie.from_request(request)
+    if sign_in is not None:
+        await _require_csrf(request, sign_in, SIGN_OUT_FORM_STALE)
+        await accounts.sign_out(db, sign_in)
+    return _signed_out()
+
+
+@router.post("/logout/everywhere", dependencies=[Depends(throttle.guard)])
+async def logout_everywhere(request: Request, db: Db) -> Response:
+    """End every sign-in of this browser's user, in every browser."""
+    sign_in = cookie.from_request(request)
+    if sign_in is not None:
+        await _require_csrf(request, sign_in, SIGN_OUT_FORM_STALE)
+        current = await _signed_in(request, db)
+        if current is not None:
+            await accounts.sign_out_everywhere(db, current[1].id)
+    return _signed_out()
 
 
 @router.get("/static/{name}")

@@ -172,7 +172,22 @@ async def test_me_shows_the_caller_and_changes_the_timezone(
     assert week["week_start"] == "2026-11-16"
 
 
-@pytest.mark.parametrize("zone", ["Mars/Olympus_Mons", "", "../etc/passwd", "UTC\u0000", 5])
+@pytest.mark.parametrize(
+    "zone",
+    [
+        "Mars/Olympus_Mons",
+        "",
+        "../etc/passwd",
+        "UTC\u0000",
+        5,
+        # Files of the tz database that name no place: `localtime` is the server's own clock.
+        "localtime",
+        "Factory",
+        "posixrules",
+        "posix/Europe/Berlin",
+        "right/UTC",
+    ],
+)
 async def test_an_invalid_timezone_is_422(
     client: AsyncClient, alice: ApiUser, zone: object
 ) -> None:

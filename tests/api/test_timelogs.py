@@ -8,6 +8,7 @@ import pytest
 from httpx import AsyncClient
 
 from app.clock import Clock
+from app.config import get_settings
 from tests.api.conftest import ApiUser, error_of, start
 
 SESSION_KEYS = {
@@ -401,6 +402,31 @@ async def test_list_refuses_bad_filters_with_422(
     error_of(response)
 
 
+def page_link(query: str) -> str:
+    """An absolute link to a page of the list, on the service's public URL."""
+    return f"{get_settings().base_url}/api/timelogs/?{query}"
+
+
+async def test_page_links_use_the_public_url_not_the_host_asked_for(
+    client: AsyncClient, alice: ApiUser, settings_env: pytest.MonkeyPatch, frozen: Clock
+) -> None:
+    settings_env.setenv("TIMETRACK_BASE_URL", "https://timetrack.example")
+    get_settings.cache_clear()
+    for index in range(3):
+        session = await start(client, alice, f"s{index}")
+        await act(client, alice, session["id"], "stop")
+
+    body = (
+        await client.get(
+            "/api/timelogs/?limit=1&offset=1",
+            headers={**alice.headers, "Host": "attacker.example", "X-Forwarded-Host": "evil"},
+        )
+    ).json()
+
+    assert body["next"] == "https://timetrack.example/api/timelogs/?limit=1&offset=2"
+    assert body["previous"] == "https://timetrack.example/api/timelogs/?limit=1"
+
+
 async def test_list_paginates_with_absolute_next_and_previous(
     client: AsyncClient, alice: ApiUser, frozen: Clock
 ) -> None:
@@ -413,17 +439,17 @@ async def test_list_paginates_with_absolute_next_and_previous(
     assert first["count"] == 5
     assert [item["subject"] for item in first["results"]] == ["s4", "s3"]
     assert first["previous"] is None
-    assert first["next"] == "http://testserver/api/timelogs/?limit=2&offset=2"
+    assert first["next"] == page_link("limit=2&offset=2")
 
     second = (await client.get(first["next"], headers=alice.headers)).json()
     assert [item["subject"] for item in second["results"]] == ["s2", "s1"]
-    assert second["previous"] == "http://testserver/api/timelogs/?limit=2"
-    assert second["next"] == "http://testserver/api/timelogs/?limit=2&offset=4"
+    assert second["previous"] == page_link("limit=2")
+    assert second["next"] == page_link("limit=2&offset=4")
 
     last = (await client.get(second["next"], headers=alice.headers)).json()
     assert [item["subject"] for item in last["results"]] == ["s0"]
     assert last["next"] is None
-    assert last["previous"] == "http://testserver/api/timelogs/?limit=2&offset=2"
+    assert last["previous"] == page_link("limit=2&offset=2")
 
 
 async def test_list_pagination_keeps_the_filters(
@@ -438,9 +464,7 @@ async def test_list_pagination_keeps_the_filters(
         await client.get("/api/timelogs/?subject=same&active=false&limit=1", headers=alice.headers)
     ).json()
 
-    assert body["next"] == (
-        "http://testserver/api/timelogs/?subject=same&active=false&limit=1&offset=1"
-    )
+    assert body["next"] == page_link("subject=same&active=false&limit=1&offset=1")
 
 
 async def test_list_defaults_to_20_and_caps_the_page_at_100(
@@ -452,7 +476,7 @@ async def test_list_defaults_to_20_and_caps_the_page_at_100(
 
     default = (await client.get("/api/timelogs/", headers=alice.headers)).json()
     assert len(default["results"]) == 20
-    assert default["next"] == "http://testserver/api/timelogs/?limit=20&offset=20"
+    assert default["next"] == page_link("limit=20&offset=20")
 
     capped = await client.get("/api/timelogs/?limit=1000", headers=alice.headers)
     assert capped.status_code == 200
@@ -465,4 +489,4 @@ async def test_beyond_the_last_page_is_empty(client: AsyncClient, alice: ApiUser
 
     assert body["results"] == []
     assert body["count"] == 0
-    assert body["previous"] == "http://testserver/api/timelogs/?limit=20&offset=30"
+    assert body["previous"] == page_link("limit=20&offset=30")

@@ -18,12 +18,13 @@ from app import allocation, events
 from app import session as sessions
 from app.clock import Clock
 from app.db import create_engine, database
-from app.models import ProcessedEvent, SessionStatus
+from app.models import LoginLink, ProcessedEvent, SessionStatus
 from server.integrations.discord import deferral
 from tests.discord.support import (
     ALICE,
     API_BASE,
     APP_ID,
+    BOB,
     Discord,
     button_ids,
     card_session_id,
@@ -31,6 +32,7 @@ from tests.discord.support import (
     command,
     description,
     is_ephemeral,
+    submit,
 )
 
 # The production deadline, read before any fixture shrinks or stretches it.
@@ -94,6 +96,41 @@ async def test_concurrent_twins_of_one_interaction_apply_once(
     async with committed() as db:
         count = await db.scalar(select(func.count()).select_from(ProcessedEvent))
     assert count == 1
+
+
+async def test_a_sign_in_link_is_neither_stored_nor_given_twice(
+    discord: Discord, committed: async_sessionmaker[AsyncSession]
+) -> None:
+    payload = command("web")
+    first = await discord.send(payload)
+    again = await discord.send(payload)
+
+    assert "/login/" in _content(first)
+    assert is_ephemeral(again)
+    assert "/login/" not in json.dumps(again)
+    assert "Run /web for a new one" in _content(again)
+    async with committed() as db:
+        recorded = await events.find(db, events.DISCORD_INTERACTION, payload["id"])
+        links = await db.scalar(select(func.count()).select_from(LoginLink))
+    assert recorded is not None and "/login/" not in json.dumps(recorded.response)
+    assert links == 1
+
+
+async def test_an_interaction_id_replayed_by_someone_else_gets_nothing_of_the_first(
+    discord: Discord, sessions_of: Any
+) -> None:
+    alices = command("session in", subject="thesis", purpose="chapter two")
+    first = await discord.send(alices)
+    bobs = command("session status", BOB)
+    bobs["id"] = alices["id"]
+
+    answer = await discord.send(bobs)
+
+    assert is_ephemeral(answer)
+    assert "answered already" in _content(answer)
+    assert "thesis" not in json.dumps(answer) and "chapter two" not in json.dumps(answer)
+    assert (await discord.send(alices)) == first  # Alice's own repeat still gets her answer
+    assert await sessions_of(BOB) == []
 
 
 async def test_only_successes_are_remembered(discord: Discord, sessions_of: Any) -> None:
@@ -400,3 +437,58 @@ async def test_buttons_survive_a_rerender_round_trip(discord: Discord) -> None:
     card = await discord.run("session in", subject="gym")
     for custom_id in button_ids(card):
         assert custom_id.split(":", 1)[1] == str(card_session_id(card))
+
+
+# Text the database cannot hold ----------------------------------------------------------
+
+
+def _nul_in(where: str) -> dict[str, Any]:
+    """A signed interaction with a NUL in one of the places a person or Discord fills in."""
+    if where == "custom id":
+        return click("pause:1\x00")
+    if where == "modal value":
+        return submit("edit_purpose:1", {"purpose": "draft\x00"})
+    body = command("session in", subject="thesis")
+    if where == "interaction id":
+        body["id"] += "\x00"
+    elif where == "user id":
+        body["member"]["user"]["id"] += "\x00"
+    elif where == "username":
+        body["member"]["user"]["username"] = "ada\x00"
+    elif where == "option":
+        body["data"]["options"][0]["options"][0]["value"] = "the\x00sis"
+    return body
+
+
+@pytest.mark.parametrize(
+    "where",
+    ["interaction id", "user id", "username", "option", "custom id", "modal value"],
+)
+async def test_a_nul_anywhere_is_a_private_cant_read_reply_and_one_log_line(
+    discord: Discord,
+    sessions_of: Any,
+    committed: async_sessionmaker[AsyncSession],
+    caplog: pytest.LogCaptureFixture,
+    where: str,
+) -> None:
+    body = await discord.send(_nul_in(where))
+
+    assert body["type"] == 4
+    assert is_ephemeral(body)
+    assert "can't read that" in _content(body)
+    problems = [r for r in caplog.records if r.levelname in ("WARNING", "ERROR")]
+    assert [(r.levelname, r.exc_info) for r in problems] == [("WARNING", None)]
+    assert await sessions_of(ALICE) == []
+    async with committed() as db:
+        assert await db.scalar(select(func.count()).select_from(ProcessedEvent)) == 0
+
+
+async def test_a_nul_in_typed_autocomplete_text_suggests_nothing(
+    discord: Discord, caplog: pytest.LogCaptureFixture
+) -> None:
+    body = await discord.send(command("session in", focused="subject", subject="th\x00"))
+
+    assert body == {"type": 8, "data": {"choices": []}}
+    assert [r.levelname for r in caplog.records if r.levelname in ("WARNING", "ERROR")] == [
+        "WARNING"
+    ]

@@ -10,6 +10,8 @@ from httpx import AsyncClient
 from nacl.signing import SigningKey
 
 from app.db import Database
+from server.body_limit import DEFAULT_MAX_BYTES
+from tests.bodies import assert_too_large
 from tests.discord.support import Discord, Signer, command
 
 PING = json.dumps({"id": "1", "application_id": "2", "type": 1, "token": "t", "version": 1})
@@ -125,3 +127,15 @@ async def test_malformed_body_with_valid_signature_is_400(discord: Discord, body
     response = await discord.raw(body)
     assert response.status_code == 400
     assert _error(response)["error"] == "bad_request"
+
+
+async def test_a_body_over_64_kib_is_413_whatever_its_signature(
+    discord_env: pytest.MonkeyPatch, http: AsyncClient, signer: Signer
+) -> None:
+    payload = command("session in", subject="x")
+    payload["padding"] = "x" * DEFAULT_MAX_BYTES
+    body = json.dumps(payload).encode()
+
+    response = await http.post("/api/discord", content=body, headers=signer.headers(body))
+
+    assert_too_large(response, "64 KiB")

@@ -129,6 +129,20 @@ async def test_subjects_and_issues_rank_by_time(db: AsyncSession, frozen: Clock)
     ]
 
 
+async def test_an_issue_without_a_link_is_its_own_group(db: AsyncSession, frozen: Clock) -> None:
+    user = fresh_user_id()
+    unlinked = IssueRef("ghe/tools", 3, None)  # known, but not a github.com address
+    await entries.add(db, user, "Tools", local(MON, 9), local(MON, 11), issue=unlinked)
+    await entries.add(db, user, "Maths", local(MON, 12), local(MON, 13))
+
+    by_issue = await reports.summary(db, user, first=MON, last=MON, group_by=GroupBy.ISSUE)
+
+    assert [(g.key, g.label, g.seconds) for g in by_issue.groups] == [
+        ("ghe/tools#3", "ghe/tools#3", 2 * HOUR),
+        (None, "No issue", HOUR),
+    ]
+
+
 async def test_an_active_session_counts_up_to_now_without_its_open_pause(
     db: AsyncSession, frozen: Clock
 ) -> None:

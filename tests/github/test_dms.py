@@ -146,3 +146,19 @@ async def test_a_resume_is_dmed_too(
 
     (message,) = dm_bodies(discord_bot)
     assert message["content"] == f"▶️ Resumed: you were assigned **{LABEL}**."
+
+
+async def test_a_switch_offer_for_an_issue_without_a_link_offers_no_link(
+    hook: Hook, db: AsyncSession, discord_bot: respx.MockRouter
+) -> None:
+    user_id = await link(db, "Codertocat")
+    await sessions.clock_in(db, user_id, "Thesis", None, source=SessionSource.WEB)
+    body = assigned()
+    body["issue"]["html_url"] = "javascript:alert(1)"
+
+    await hook.send("issues", body)
+
+    (message,) = dm_bodies(discord_bot)
+    _, switch_row = message["components"]
+    assert [c.get("url") for c in switch_row["components"]] == [None]
+    assert "javascript" not in str(message)

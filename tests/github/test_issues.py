@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import respx
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -13,9 +14,11 @@ from app.models import SessionSource, SessionStatus
 from tests.github.conftest import (
     GOAL,
     ISSUE,
+    LABEL,
     Hook,
     assigned,
     count_sessions,
+    dm_bodies,
     link,
     on_issue,
     payload,
@@ -159,6 +162,61 @@ async def test_long_titles_and_repository_names_are_trimmed_to_fit(
     current = await sessions.current(db, user_id)
     assert current is not None
     assert len(current.subject.name) == 64 and repo.startswith(current.subject.name[:-1])
+
+
+@pytest.mark.parametrize(
+    "html_url",
+    [
+        "javascript:alert(document.cookie)",
+        "https://github.com/Codertocat/Hello-World/issues/1)[click](https://evil.example)",
+        "https://evil.example/Codertocat/Hello-World/issues/1",
+        "https://github.com.evil.example/Codertocat/Hello-World/issues/1",
+        "http://github.com/Codertocat/Hello-World/issues/1",
+        "https://github.com/Codertocat/Hello-World/issues/2",
+        "https://github.com/someone-else/Hello-World/issues/1",
+        "https://github.com/Codertocat/Hello-World/pull/1",
+    ],
+    ids=[
+        "javascript",
+        "masked-link",
+        "other-host",
+        "look-alike-host",
+        "http",
+        "other-number",
+        "other-repo",
+        "pull-request",
+    ],
+)
+async def test_an_issue_link_that_is_not_the_issues_own_github_address_is_kept_as_text(
+    hook: Hook, db: AsyncSession, discord_bot: respx.MockRouter, html_url: str
+) -> None:
+    await link(db, "Codertocat")
+    body = assigned()
+    body["issue"]["html_url"] = html_url
+
+    response = await hook.send("issues", body)
+
+    assert response.json()["status"] == "started"
+    row = await session_row(db, response.json()["session_id"])
+    assert (row["github_repo"], row["github_issue_number"]) == (ISSUE.repo, ISSUE.number)
+    assert row["github_issue_url"] is None
+    (card,) = dm_bodies(discord_bot)
+    shown = card["embeds"][0]["description"]
+    assert f"🔗 {LABEL}\n" in shown
+    assert "](" not in shown and "evil" not in shown and "javascript" not in shown
+
+
+async def test_an_issue_address_in_another_accepted_form_is_stored_canonical(
+    hook: Hook, db: AsyncSession
+) -> None:
+    await link(db, "Codertocat")
+    body = assigned()
+    body["issue"]["html_url"] = "https://www.github.com/codertocat/hello-world/issues/1#top"
+
+    response = await hook.send("issues", body)
+
+    row = await session_row(db, response.json()["session_id"])
+    assert row["github_issue_url"] == "https://github.com/codertocat/hello-world/issues/1"
 
 
 # --- issues.unassigned -------------------------------------------------------------------

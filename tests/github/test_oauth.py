@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from collections.abc import Iterator
-from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import respx
 from httpx import AsyncClient, Response
-from itsdangerous import URLSafeTimedSerializer
 from nacl.signing import SigningKey
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app import accounts
+from app import accounts, events
+from app.clock import Clock
 from app.config import get_settings
+from app.models import LinkPurpose, LoginLink
 from server.auth import cookie as cookies
 from server.integrations.github import oauth
 from tests.github.conftest import GITHUB_API, GITHUB_WEB, fresh_user_id, link
@@ -50,17 +52,33 @@ def github(oauth_env: pytest.MonkeyPatch) -> Iterator[respx.MockRouter]:
         yield mock
 
 
-def state_claims(state: str) -> Any:
-    serializer = URLSafeTimedSerializer(get_settings().signing_key(), salt=oauth.STATE_SALT)
-    return serializer.loads(state)
+async def start_path(db: AsyncSession, user_id: str) -> str:
+    """The path and query of a fresh `/github link` start link for `user_id`."""
+    url = urlsplit(await accounts.create_github_link_start(db, user_id))
+    assert f"{url.scheme}://{url.netloc}" == BASE
+    return f"{url.path}?{url.query}"
 
 
-async def start(client: AsyncClient, user_id: str) -> str:
-    """Follow the Discord link for `user_id`; returns the state sent to GitHub."""
-    url = urlsplit(accounts.github_link_start_url(user_id))
-    response = await client.get(f"{url.path}?{url.query}")
+def state_of(response: Response) -> str:
     assert response.status_code == 303, response.text
     return parse_qs(urlsplit(response.headers["location"]).query)["state"][0]
+
+
+async def start(client: AsyncClient, db: AsyncSession, user_id: str) -> str:
+    """Follow the Discord link for `user_id`; returns the state sent to GitHub."""
+    return state_of(await client.get(await start_path(db, user_id)))
+
+
+async def state_owner(db: AsyncSession, state: str) -> str:
+    """The user a state names, read without spending it."""
+    found = await db.scalar(
+        select(LoginLink.user_id).where(
+            LoginLink.token_hash == hashlib.sha256(state.encode()).hexdigest(),
+            LoginLink.purpose == LinkPurpose.GITHUB_STATE,
+        )
+    )
+    assert found is not None
+    return found
 
 
 async def github_login_of(db: AsyncSession, user_id: str) -> str | None:
@@ -78,14 +96,12 @@ async def test_without_an_oauth_app_both_routes_say_not_configured(
         assert "timetrack github link" in response.text
 
 
-async def test_the_discord_link_redirects_to_github_with_a_signed_state(
-    client: AsyncClient, oauth_env: pytest.MonkeyPatch
+async def test_the_discord_link_redirects_to_github_with_a_one_time_state(
+    client: AsyncClient, db: AsyncSession, oauth_env: pytest.MonkeyPatch
 ) -> None:
     user_id = fresh_user_id()
-    url = urlsplit(accounts.github_link_start_url(user_id))
-    assert f"{url.scheme}://{url.netloc}" == BASE and url.path == "/github/link"
 
-    response = await client.get(f"{url.path}?{url.query}")
+    response = await client.get(await start_path(db, user_id))
 
     assert response.status_code == 303
     location = urlsplit(response.headers["location"])
@@ -96,11 +112,24 @@ async def test_the_discord_link_redirects_to_github_with_a_signed_state(
     assert query["client_id"] == [CLIENT_ID]
     assert query["redirect_uri"] == [f"{BASE}/github/callback"]
     assert "scope" not in query  # reading the login needs no scope at all
-    claims = state_claims(query["state"][0])
-    assert claims["u"] == user_id
+    state = query["state"][0]
+    assert await state_owner(db, state) == user_id
     cookie = response.headers["set-cookie"]
-    assert f"{oauth.NONCE_COOKIE}={claims['n']}" in cookie
+    assert f"{oauth.NONCE_COOKIE}={state}" in cookie
     assert "HttpOnly" in cookie and "Path=/github" in cookie and "samesite=lax" in cookie.lower()
+
+
+async def test_the_discord_start_link_works_once(
+    client: AsyncClient, db: AsyncSession, oauth_env: pytest.MonkeyPatch
+) -> None:
+    path = await start_path(db, fresh_user_id())
+
+    first = await client.get(path)
+    again = await client.get(path)
+
+    assert first.status_code == 303
+    assert again.status_code == 400
+    assert "has been used" in again.text
 
 
 async def test_the_page_cookie_starts_the_flow_for_the_signed_in_user(
@@ -108,15 +137,13 @@ async def test_the_page_cookie_starts_the_flow_for_the_signed_in_user(
 ) -> None:
     user_id = fresh_user_id()
     await accounts.ensure_user(db, user_id)
-    client.cookies.set(cookies.COOKIE_NAME, cookies.issue(user_id))
+    client.cookies.set(cookies.COOKIE_NAME, await accounts.create_sign_in(db, user_id))
     try:
         response = await client.get("/github/link")
     finally:
         client.cookies.clear()
 
-    assert response.status_code == 303
-    state = parse_qs(urlsplit(response.headers["location"]).query)["state"][0]
-    assert state_claims(state)["u"] == user_id
+    assert await state_owner(db, state_of(response)) == user_id
 
 
 async def test_without_a_cookie_or_token_the_page_asks_to_sign_in(
@@ -127,29 +154,34 @@ async def test_without_a_cookie_or_token_the_page_asks_to_sign_in(
     assert "Sign in first" in response.text
 
 
-async def test_a_forged_or_expired_start_token_is_refused(
-    client: AsyncClient, oauth_env: pytest.MonkeyPatch, monkeypatch: pytest.MonkeyPatch
+async def test_a_forged_or_expired_start_link_is_refused(
+    client: AsyncClient, db: AsyncSession, oauth_env: pytest.MonkeyPatch, frozen: Clock
 ) -> None:
     forged = await client.get("/github/link?token=someone.else.entirely")
-    real_time = time.time
-    monkeypatch.setattr(
-        time, "time", lambda: real_time() - accounts.GITHUB_LINK_LIFETIME.total_seconds() - 60
-    )
-    old_url = urlsplit(accounts.github_link_start_url(fresh_user_id()))
-    monkeypatch.undo()
-    expired = await client.get(f"{old_url.path}?{old_url.query}")
+    expired_path = await start_path(db, fresh_user_id())
+    frozen.advance(accounts.LINK_LIFETIME.total_seconds())
+    expired = await client.get(expired_path)
 
     for response in (forged, expired):
         assert response.status_code == 400
-        assert "expired or is not valid" in response.text
+        assert "has expired or is not valid" in response.text
+
+
+async def test_a_sign_in_link_cannot_start_a_github_link(
+    client: AsyncClient, db: AsyncSession, oauth_env: pytest.MonkeyPatch
+) -> None:
+    sign_in_token = (await accounts.create_login_link(db, fresh_user_id())).rsplit("/", 1)[1]
+
+    response = await client.get("/github/link", params={"token": sign_in_token})
+
+    assert response.status_code == 400
 
 
 async def test_the_callback_links_the_verified_login(
     client: AsyncClient, db: AsyncSession, github: respx.MockRouter
 ) -> None:
     user_id = fresh_user_id()
-    await accounts.ensure_user(db, user_id)
-    state = await start(client, user_id)
+    state = await start(client, db, user_id)
 
     response = await client.get("/github/callback", params={"code": "code-123", "state": state})
 
@@ -174,8 +206,7 @@ async def test_a_callback_in_another_browser_is_refused(
     client: AsyncClient, db: AsyncSession, github: respx.MockRouter
 ) -> None:
     user_id = fresh_user_id()
-    await accounts.ensure_user(db, user_id)
-    state = await start(client, user_id)
+    state = await start(client, db, user_id)
     client.cookies.clear()  # the victim's browser never started this flow
 
     response = await client.get("/github/callback", params={"code": "c", "state": state})
@@ -184,6 +215,39 @@ async def test_a_callback_in_another_browser_is_refused(
     assert "another browser" in response.text
     assert not github.routes["exchange"].called
     assert await github_login_of(db, user_id) is None
+
+
+async def test_the_state_works_once(
+    client: AsyncClient, db: AsyncSession, github: respx.MockRouter
+) -> None:
+    user_id = fresh_user_id()
+    state = await start(client, db, user_id)
+    client.cookies.set(oauth.NONCE_COOKIE, state, path="/github")
+    first = await client.get("/github/callback", params={"code": "c", "state": state})
+    await accounts.unlink_github(db, user_id)
+    client.cookies.set(oauth.NONCE_COOKIE, state, path="/github")
+
+    replayed = await client.get("/github/callback", params={"code": "c2", "state": state})
+
+    assert first.status_code == 200
+    assert replayed.status_code == 400
+    assert "already used" in replayed.text
+    assert github.routes["exchange"].call_count == 1
+    assert await github_login_of(db, user_id) is None
+
+
+async def test_a_state_older_than_ten_minutes_is_refused(
+    client: AsyncClient, db: AsyncSession, github: respx.MockRouter, frozen: Clock
+) -> None:
+    user_id = fresh_user_id()
+    state = await start(client, db, user_id)
+    frozen.advance(accounts.LINK_LIFETIME.total_seconds())
+
+    response = await client.get("/github/callback", params={"code": "c", "state": state})
+
+    assert response.status_code == 400
+    assert "expired" in response.text
+    assert not github.routes["exchange"].called
 
 
 @pytest.mark.parametrize(
@@ -198,6 +262,7 @@ async def test_a_callback_in_another_browser_is_refused(
 async def test_broken_or_cancelled_callbacks_change_nothing(
     client: AsyncClient, github: respx.MockRouter, params: dict[str, str]
 ) -> None:
+    client.cookies.set(oauth.NONCE_COOKIE, params.get("state", ""), path="/github")
     response = await client.get("/github/callback", params=params)
     assert response.status_code == 400
     assert not github.routes["exchange"].called
@@ -207,8 +272,7 @@ async def test_a_refused_code_is_a_clear_502_page(
     client: AsyncClient, db: AsyncSession, github: respx.MockRouter
 ) -> None:
     user_id = fresh_user_id()
-    await accounts.ensure_user(db, user_id)
-    state = await start(client, user_id)
+    state = await start(client, db, user_id)
     github.routes["exchange"].return_value = Response(
         200,
         json={"error": "bad_verification_code", "error_description": "The code is incorrect."},
@@ -227,8 +291,7 @@ async def test_a_login_linked_to_someone_else_is_a_clear_409_page(
 ) -> None:
     holder = await link(db, "octo-dev")
     user_id = fresh_user_id()
-    await accounts.ensure_user(db, user_id)
-    state = await start(client, user_id)
+    state = await start(client, db, user_id)
 
     response = await client.get("/github/callback", params={"code": "c", "state": state})
 
@@ -240,6 +303,7 @@ async def test_a_login_linked_to_someone_else_is_a_clear_409_page(
 
 async def test_discord_github_link_answers_a_private_link_button(
     live_client: AsyncClient,
+    committed: async_sessionmaker[AsyncSession],
     interaction_key: SigningKey,
     oauth_env: pytest.MonkeyPatch,
 ) -> None:
@@ -278,8 +342,18 @@ async def test_discord_github_link_answers_a_private_link_button(
     assert answer["data"]["flags"] & 64
     (button,) = answer["data"]["components"][0]["components"]
     assert button["style"] == 5 and button["label"] == "Link GitHub"
+    # The one-time start link went to Discord, and nowhere else: not into the stored answer.
+    async with committed() as db:
+        links = await db.scalar(
+            select(func.count())
+            .select_from(LoginLink)
+            .where(LoginLink.user_id == user_id, LoginLink.purpose == LinkPurpose.GITHUB_LINK)
+        )
+        stored = await events.find(db, events.DISCORD_INTERACTION, body["id"])
+    assert links == 1
+    assert stored is not None and "/github/link" not in json.dumps(stored.response)
     assert button["url"].startswith(f"{BASE}/github/link?token=")
     started = await live_client.get(button["url"].removeprefix(BASE))
-    assert started.status_code == 303
-    state = parse_qs(urlsplit(started.headers["location"]).query)["state"][0]
-    assert state_claims(state)["u"] == user_id
+    state = state_of(started)
+    async with committed() as db:
+        assert await state_owner(db, state) == user_id

@@ -13,6 +13,7 @@ from httpx import Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import session as sessions
+from app import webhook_secrets
 from app.config import get_settings
 from app.issues import IssueRef
 from app.models import SessionSource
@@ -347,3 +348,19 @@ async def test_lookup_failures_are_502_and_a_redelivery_runs_again(
     assert [(r["status_code"], r["succeeded"]) for r in await delivery_rows(db)] == [(200, True)]
     again = await hook.send("projects_v2_item", item_event(to="In Progress"), delivery="p-1")
     assert again.json()["status"] == "duplicate"
+
+
+async def test_a_move_signed_with_an_organisations_secret_acts_only_inside_it(
+    hook: Hook, db: AsyncSession, github_api: respx.MockRouter
+) -> None:
+    await link(db, "alice")
+    _, outsider = await webhook_secrets.add(db, org="someone-else")
+    _, insider = await webhook_secrets.add(db, org=REPO.split("/")[0])
+
+    refused = await hook.send("projects_v2_item", item_event(to="In Progress"), secret=outsider)
+    accepted = await hook.send("projects_v2_item", item_event(to="In Progress"), secret=insider)
+
+    assert refused.status_code == 403
+    assert REPO in refused.json()["detail"]
+    assert accepted.json()["status"] == "started"
+    assert [r["status_code"] for r in await delivery_rows(db)] == [403, 200]

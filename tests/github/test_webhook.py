@@ -13,6 +13,9 @@ from app import health
 from app import session as sessions
 from app.clock import Clock
 from app.config import get_settings
+from server.body_limit import DEFAULT_MAX_BYTES
+from server.integrations.github.router import MAX_BODY_BYTES
+from tests.bodies import Streamed, assert_too_large
 from tests.github.conftest import (
     Hook,
     assigned,
@@ -97,6 +100,89 @@ async def test_a_signed_body_that_is_not_json_is_400_and_counted_as_failed(
     rows = await delivery_rows(db)
     assert [(r["event_id"], r["status_code"], r["succeeded"]) for r in rows] == [
         ("broken-1", 400, False)
+    ]
+
+
+def _nul_in_login(body: dict[str, Any]) -> None:
+    body["assignee"]["login"] = "Codertocat\x00"
+
+
+def _nul_in_url(body: dict[str, Any]) -> None:
+    body["issue"]["html_url"] = "https://github.com/Codertocat/Hello-World/issues/1\x00"
+
+
+def _nul_in_title(body: dict[str, Any]) -> None:
+    body["issue"]["title"] = "Spelling\x00"
+
+
+def _nul_in_action(body: dict[str, Any]) -> None:
+    body["action"] = "labeled\x00"
+
+
+def _huge_number(body: dict[str, Any]) -> None:
+    body["issue"]["number"] = 2**31
+
+
+def _negative_number(body: dict[str, Any]) -> None:
+    body["issue"]["number"] = -1
+
+
+@pytest.mark.parametrize(
+    ("breakage", "where"),
+    [
+        (_nul_in_login, "assignee.login"),
+        (_nul_in_url, "issue.html_url"),
+        (_nul_in_title, "issue.title"),
+        (_nul_in_action, "action"),
+        (_huge_number, "issue.number"),
+        (_negative_number, "issue.number"),
+    ],
+)
+async def test_a_signed_payload_the_database_cannot_hold_is_400_and_counted_as_failed(
+    hook: Hook, db: AsyncSession, frozen: Clock, breakage: Any, where: str
+) -> None:
+    user_id = await link(db, "Codertocat")
+    body = assigned()
+    breakage(body)
+
+    response = await hook.send("issues", body, delivery="unstorable-1")
+
+    assert response.status_code == 400
+    detail = response.json()["detail"]
+    assert response.json()["error"] == "bad_request"
+    assert detail.startswith(f"The payload is malformed at {where}:")
+    assert "\n" not in detail
+    assert await sessions.current(db, user_id) is None
+    rows = await delivery_rows(db)
+    assert [(r["event_id"], r["status_code"], r["succeeded"]) for r in rows] == [
+        ("unstorable-1", 400, False)
+    ]
+    assert (await health.report(db))["webhooks_24h"]["success_rate"] == 0.0
+
+
+async def test_a_signed_project_move_with_a_nul_is_400(hook: Hook) -> None:
+    body = payload("projects_v2_item.edited")
+    body["changes"] = {"field_value": {"field_name": "Status", "to": {"name": "Done\x00"}}}
+
+    response = await hook.send("projects_v2_item", body)
+
+    assert response.status_code == 400
+    assert "changes.field_value.to" in response.json()["detail"]
+
+
+async def test_a_signed_body_nested_too_deeply_is_400_and_counted_as_failed(
+    hook: Hook, db: AsyncSession
+) -> None:
+    response = await hook.send("issues", b"[" * 5000 + b"]" * 5000, delivery="deep-1")
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "error": "bad_request",
+        "detail": "The body is nested too deeply to read.",
+    }
+    rows = await delivery_rows(db)
+    assert [(r["event_id"], r["status_code"], r["succeeded"]) for r in rows] == [
+        ("deep-1", 400, False)
     ]
 
 
@@ -216,6 +302,36 @@ async def test_an_issue_that_is_really_a_pull_request_is_ignored(
 
     assert response.json()["status"] == "ignored"
     assert await count_sessions(db) == 0
+
+
+async def test_a_delivery_may_be_far_larger_than_other_bodies(hook: Hook) -> None:
+    body = assigned("nobody-linked")
+    body["issue"]["body"] = "x" * (2 * DEFAULT_MAX_BYTES)
+
+    response = await hook.send("issues", body)
+
+    assert response.status_code == 200
+    assert response.json()["status"] == "unlinked"
+
+
+@pytest.mark.parametrize("path", ["/api/github/webhook", "/api/github-timer-webhook/"])
+async def test_a_delivery_over_25_mib_is_413_without_being_read(
+    client: AsyncClient, github_env: pytest.MonkeyPatch, path: str
+) -> None:
+    body = Streamed(MAX_BODY_BYTES + 1)
+
+    response = await client.post(
+        path,
+        content=body.chunks(),
+        headers={
+            "Content-Length": str(body.size),
+            "X-GitHub-Event": "issues",
+            "X-Hub-Signature-256": sign(b""),
+        },
+    )
+
+    assert_too_large(response, "25 MiB")
+    assert body.pulled == 0
 
 
 # --- Health ------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app import accounts, stale
+from app import accounts, stale, throttle
 from app import session as sessions
 from app.clock import Clock
 from app.config import get_settings
@@ -151,6 +151,38 @@ async def test_sweep_also_prunes_idempotency_records_older_than_a_week(
     assert swept.hours == 24
     assert len(swept.stopped) == 1
     assert await db.scalar(select(func.count()).select_from(ProcessedEvent)) == 1
+
+
+async def test_sweep_forgets_expired_sign_ins_links_and_old_failed_sign_ins(
+    db: AsyncSession, frozen: Clock
+) -> None:
+    user_id = fresh_user_id()
+    await accounts.ensure_user(db, user_id)
+    ended = await accounts.create_sign_in(db, user_id)
+    await accounts.create_login_link(db, user_id)
+    await throttle.record_failure(db, "192.0.2.201")
+    frozen.advance(days=30)
+    live = await accounts.create_sign_in(db, user_id)
+    fresh_link = await accounts.create_login_link(db, user_id)
+    await throttle.record_failure(db, "192.0.2.202")
+
+    await stale.sweep(db, hours=24)
+
+    mine = {"user_id": user_id}
+    left = [
+        await db.scalar(text("SELECT count(*) FROM sign_ins WHERE user_id = :user_id"), mine),
+        await db.scalar(text("SELECT count(*) FROM login_links WHERE user_id = :user_id"), mine),
+        await db.scalar(
+            text(
+                "SELECT count(*) FROM auth_failures WHERE address IN ('192.0.2.201', '192.0.2.202')"
+            )
+        ),
+    ]
+    assert left == [1, 1, 1]
+    assert await accounts.user_for_sign_in(db, ended) is None
+    assert await accounts.user_for_sign_in(db, live) is not None
+    assert await accounts.login_link_owner(db, fresh_link.rsplit("/", 1)[1]) == user_id
+    assert await throttle.retry_after(db, "192.0.2.202") is None
 
 
 def test_several_users_are_taken_in_one_order_each_once() -> None:

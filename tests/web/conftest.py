@@ -1,15 +1,10 @@
-"""A live server and a real Chromium for the page's browser tests.
+"""A live server (`tests.live`) and a real Chromium for the page's browser tests.
 
-uvicorn serves the app as a task on the tests' own event loop: the app's database pool
-belongs to that loop, and Playwright's async API shares it, so there is no second loop to
-hand connections across. Data is committed for real and wiped after each test.
+Data is committed for real and wiped after each test.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import socket
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,11 +13,11 @@ from typing import Any
 import httpx
 import pytest
 import pytest_asyncio
-import uvicorn
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app import accounts
 from app.config import get_settings
+from tests.live import serving
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -36,12 +31,6 @@ CHROMIUM_ARGS = [
 ]
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 USER_ID = "400000000000000001"
-
-
-class _Server(uvicorn.Server):
-    # The test process keeps its own signal handling; this server only lives for one test.
-    def capture_signals(self) -> Any:
-        return contextlib.nullcontext()
 
 
 @dataclass(frozen=True)
@@ -92,26 +81,10 @@ async def live(
 ) -> AsyncIterator[Live]:
     from server.router import app
 
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.bind(("127.0.0.1", 0))
-    url = f"http://127.0.0.1:{listener.getsockname()[1]}"
-    settings_env.setenv("TIMETRACK_BASE_URL", url)
-    get_settings.cache_clear()
-
-    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
-    server = _Server(config)
-    task = asyncio.create_task(server.serve(sockets=[listener]))
-    while not server.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.02)
-    try:
+    async with serving(app) as url:
+        settings_env.setenv("TIMETRACK_BASE_URL", url)
+        get_settings.cache_clear()
         yield Live(url=url, sessions=committed)
-    finally:
-        server.should_exit = True
-        await task
-        listener.close()
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")

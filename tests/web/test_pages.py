@@ -173,8 +173,8 @@ async def test_link_github_shows_only_when_oauth_is_configured(
     assert 'href="/github/link"' in (await client.get("/")).text
 
 
-async def test_a_cookie_for_a_user_that_is_gone_signs_out(client: AsyncClient) -> None:
-    client.cookies.set(cookies.COOKIE_NAME, cookies.issue("nobody-we-know"))
+async def test_a_cookie_nobody_signed_in_with_signs_out(client: AsyncClient) -> None:
+    client.cookies.set(cookies.COOKIE_NAME, "a-sign-in-we-never-made")
 
     response = await client.get("/")
 

@@ -41,8 +41,13 @@ CommandHandler = Callable[[AsyncSession, CommandInteraction], Awaitable[dict[str
 
 @dataclass(frozen=True)
 class Command:
+    """A slash command's handler, whether its answer is private, and, for an answer that
+    carries a one-time link, what a repeat of the interaction is told instead: a stored
+    answer must never hold a link that signs someone in."""
+
     run: CommandHandler
     private: bool
+    repeat_answer: str | None = None
 
 
 def _text(options: dict[str, OptionValue], name: str) -> str | None:
@@ -195,7 +200,7 @@ async def github_link(db: AsyncSession, interaction: CommandInteraction) -> dict
     """A button that starts GitHub's OAuth flow for the caller (served under /github/)."""
     if not get_settings().github_oauth_configured:
         return views.reply(views.notice_message(GITHUB_NOT_CONFIGURED))
-    url = accounts.github_link_start_url(interaction.user_id)
+    url = await accounts.create_github_link_start(db, interaction.user_id)
     return views.reply(views.github_link_message(url))
 
 
@@ -219,7 +224,15 @@ COMMANDS_BY_PATH: dict[tuple[str, ...], Command] = {
     ("alloc", "show"): Command(alloc_show, private=True),
     ("report",): Command(report, private=True),
     ("settings", "timezone"): Command(settings_timezone, private=True),
-    ("web",): Command(web, private=True),
-    ("github", "link"): Command(github_link, private=True),
+    ("web",): Command(
+        web,
+        private=True,
+        repeat_answer="Your sign-in link was in the first answer. Run /web for a new one.",
+    ),
+    ("github", "link"): Command(
+        github_link,
+        private=True,
+        repeat_answer="Your GitHub link was in the first answer. Run /github link for a new one.",
+    ),
     ("github", "unlink"): Command(github_unlink, private=True),
 }

@@ -3,19 +3,24 @@
 Only the fields timetrack reads are declared; everything else is ignored, so new fields
 Discord adds never break parsing. A guild interaction names its caller in `member.user`, a
 DM (or a user-installed app outside a guild) in `user`.
+
+Every string read is `StorableText`: one carrying a NUL (or a lone surrogate) fails parsing
+(`unreadable_type` tells it apart), before it can reach the database.
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
+
+from app.text import UNSTORABLE, StorableText
 
 # Option types that nest a subcommand's own options.
 SUB_COMMAND = 1
 SUB_COMMAND_GROUP = 2
 
-OptionValue = str | int | float | bool
+OptionValue = StorableText | int | float | bool
 
 
 class Payload(BaseModel):
@@ -23,9 +28,9 @@ class Payload(BaseModel):
 
 
 class DiscordUser(Payload):
-    id: str = Field(min_length=1, max_length=64)
-    username: str | None = None
-    global_name: str | None = None
+    id: StorableText = Field(min_length=1, max_length=64)
+    username: StorableText | None = None
+    global_name: StorableText | None = None
 
 
 class Member(Payload):
@@ -33,7 +38,7 @@ class Member(Payload):
 
 
 class CommandOption(Payload):
-    name: str
+    name: StorableText
     type: int
     value: OptionValue | None = None
     focused: bool = False
@@ -41,8 +46,8 @@ class CommandOption(Payload):
 
 
 class CommandData(Payload):
-    name: str
-    id: str | None = None
+    name: StorableText
+    id: StorableText | None = None
     type: int = 1
     options: list[CommandOption] = []
 
@@ -57,7 +62,7 @@ class CommandData(Payload):
 
 
 class ComponentData(Payload):
-    custom_id: str = Field(max_length=100)
+    custom_id: StorableText = Field(max_length=100)
     component_type: int = 2
 
 
@@ -66,14 +71,14 @@ class ModalField(Payload):
     row (1) holding `components`, or the text input (4) itself."""
 
     type: int
-    custom_id: str | None = None
-    value: str | None = None
+    custom_id: StorableText | None = None
+    value: StorableText | None = None
     component: ModalField | None = None
     components: list[ModalField] = []
 
 
 class ModalData(Payload):
-    custom_id: str = Field(max_length=100)
+    custom_id: StorableText = Field(max_length=100)
     components: list[ModalField] = []
 
     def values(self) -> dict[str, str]:
@@ -90,8 +95,8 @@ class ModalData(Payload):
 
 
 class MessageRef(Payload):
-    id: str
-    channel_id: str | None = None
+    id: StorableText
+    channel_id: StorableText | None = None
 
 
 class Ping(Payload):
@@ -99,14 +104,14 @@ class Ping(Payload):
 
 
 class Interaction(Payload):
-    id: str = Field(min_length=1, max_length=64)
-    application_id: str | None = None
-    token: str = Field(min_length=1)
-    guild_id: str | None = None
-    channel_id: str | None = None
+    id: StorableText = Field(min_length=1, max_length=64)
+    application_id: StorableText | None = None
+    token: StorableText = Field(min_length=1)
+    guild_id: StorableText | None = None
+    channel_id: StorableText | None = None
     member: Member | None = None
     user: DiscordUser | None = None
-    locale: str | None = None
+    locale: StorableText | None = None
 
     @model_validator(mode="after")
     def _has_caller(self) -> Interaction:
@@ -145,6 +150,9 @@ class CommandInteraction(_WithCommand):
     type: Literal[2]
 
 
+AUTOCOMPLETE = 4
+
+
 class AutocompleteInteraction(_WithCommand):
     type: Literal[4]
 
@@ -173,3 +181,13 @@ _ADAPTER: TypeAdapter[Parsed] = TypeAdapter(Annotated[Parsed, Field(discriminato
 def parse_interaction(body: bytes) -> Parsed:
     """Parse a verified body; raises pydantic.ValidationError for anything malformed."""
     return _ADAPTER.validate_json(body)
+
+
+def unreadable_type(error: ValidationError) -> int | None:
+    """The interaction type of a payload refused for text that cannot be stored; None when
+    parsing failed on its shape instead."""
+    for item in error.errors():
+        tag = item["loc"][0] if item["loc"] else None
+        if item["type"] == UNSTORABLE and isinstance(tag, int):
+            return tag
+    return None

@@ -29,6 +29,7 @@ from server.integrations.discord.components import (
 )
 from server.integrations.discord.handlers import COMMANDS_BY_PATH
 from server.integrations.discord.payloads import (
+    AUTOCOMPLETE,
     AutocompleteInteraction,
     CommandInteraction,
     ComponentInteraction,
@@ -36,6 +37,7 @@ from server.integrations.discord.payloads import (
     ModalInteraction,
     Ping,
     parse_interaction,
+    unreadable_type,
 )
 from server.integrations.discord.refs import UnsupportedComponent, split_custom_id
 from server.integrations.discord.signature import verified_body
@@ -49,9 +51,13 @@ DATABASE_DOWN = (
     "The database is temporarily unavailable; nothing was changed. Try again in a minute."
 )
 SOMETHING_WENT_WRONG = "Something went wrong on our side. Nothing was changed."
+ANSWERED_ALREADY = "This interaction was answered already. Nothing was changed."
 NOT_YOURS = "This session belongs to someone else."
 UNKNOWN_COMMAND = "I don't know that command. It may have been removed; check `/` for the list."
 MODAL_NO_LONGER_SUPPORTED = "This form is no longer supported."
+CANT_READ = (
+    "I can't read that: it contains characters I cannot store, such as a NUL. Nothing was changed."
+)
 
 Actionable = CommandInteraction | ComponentInteraction | ModalInteraction
 
@@ -78,19 +84,35 @@ async def _dispatch(db: AsyncSession, interaction: Actionable) -> dict[str, Any]
     return await MODAL_HANDLERS[action](db, interaction, ref)
 
 
+def _replayable(interaction: Actionable, response: dict[str, Any]) -> dict[str, Any]:
+    """What a repeat of the interaction gets: the answer itself, unless it holds a one-time
+    link, which must not be readable from the database or handed out twice."""
+    if isinstance(interaction, CommandInteraction):
+        instead = COMMANDS_BY_PATH[interaction.path()].repeat_answer
+        if instead is not None:
+            return views.reply(views.notice_message(instead))
+    return response
+
+
 async def _apply(interaction: Actionable) -> dict[str, Any]:
     async with database.sessions() as db, unit_of_work(db):
         response = await _dispatch(db, interaction)
-        recorded = events.Answer(response)
-        if not await events.record(db, events.DISCORD_INTERACTION, interaction.id, recorded):
+        recorded = events.Answer(_replayable(interaction, response))
+        kind, user_id = events.DISCORD_INTERACTION, interaction.user_id
+        if not await events.record(db, kind, interaction.id, recorded, user_id=user_id):
             raise _AlreadyAnswered
         return response
 
 
-async def _first_answer(interaction_id: str) -> dict[str, Any] | None:
+async def _first_answer(interaction: Actionable) -> dict[str, Any]:
+    """The answer stored for this interaction id, if it was this user's interaction."""
     async with database.sessions() as db:
-        found = await events.find(db, events.DISCORD_INTERACTION, interaction_id)
-        return dict(found.response) if found is not None else None
+        found = await events.find(db, events.DISCORD_INTERACTION, interaction.id)
+    if found is None:
+        return {}
+    if found.user_id != interaction.user_id:
+        return _error_reply(ANSWERED_ALREADY)
+    return dict(found.response)
 
 
 async def answer(interaction: Actionable) -> dict[str, Any]:
@@ -99,12 +121,12 @@ async def answer(interaction: Actionable) -> dict[str, Any]:
         try:
             return await _apply(interaction)
         except _AlreadyAnswered:
-            return await _first_answer(interaction.id) or _error_reply(SOMETHING_WENT_WRONG)
+            return await _first_answer(interaction) or _error_reply(SOMETHING_WENT_WRONG)
         except UnsupportedComponent:
             return _error_reply(NO_LONGER_SUPPORTED)
         except TimetrackError as error:
             # A repeat of an interaction that succeeded fails now; it should answer as before.
-            return await _first_answer(interaction.id) or _error_reply(_render_error(error))
+            return await _first_answer(interaction) or _error_reply(_render_error(error))
     except Exception as error:
         if is_database_outage(error):
             logger.warning("discord: database unavailable (%s)", type(error).__name__)
@@ -169,10 +191,16 @@ async def interactions(
 ) -> JSONResponse:
     try:
         interaction = parse_interaction(body)
-    except ValidationError:
-        return JSONResponse(
-            error_body("bad_request", "The body is not a Discord interaction."), status_code=400
-        )
+    except ValidationError as error:
+        kind = unreadable_type(error)
+        if kind is None:
+            return JSONResponse(
+                error_body("bad_request", "The body is not a Discord interaction."),
+                status_code=400,
+            )
+        # Signed by Discord, so a person sent it: tell them, privately, and move on.
+        logger.warning("discord: an interaction holds text that cannot be stored; not read")
+        return JSONResponse(views.choices([]) if kind == AUTOCOMPLETE else _error_reply(CANT_READ))
     if isinstance(interaction, Ping):
         return JSONResponse({"type": views.PONG})
     identify(request, interaction.user_id)

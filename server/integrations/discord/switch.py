@@ -31,10 +31,10 @@ def offer_card(offer: github.Offer, now: datetime) -> dict[str, Any]:
         "Switch to clock out of it and start the issue."
     )
     card = views.session_card(offer.tracking, now, notice=notice)
-    switch_row = views.action_row(
-        views.button(f"Switch to #{issue.number}", SWITCH, offer.offer.id, views.PRIMARY),
-        views.link_button("Open issue", issue.url),
-    )
+    buttons = [views.button(f"Switch to #{issue.number}", SWITCH, offer.offer.id, views.PRIMARY)]
+    if issue.url is not None:
+        buttons.append(views.link_button("Open issue", issue.url))
+    switch_row = views.action_row(*buttons)
     card["components"] = [*card["components"], switch_row]
     return card
 

@@ -85,6 +85,7 @@ BUTTONS: dict[SessionStatus, tuple[tuple[str, str, int], ...]] = {
 }
 
 BAR_CELLS = 10
+EMBED_TITLE_LIMIT = 256
 EMBED_DESCRIPTION_LIMIT = 4096
 CONTENT_LIMIT = 2000
 
@@ -143,9 +144,12 @@ def _card_lines(session: Session, now: datetime) -> list[str]:
     lines = [f"**{STATUS_LABELS[status]}**"]
     if session.goal:
         lines.append(f"🎯 {escape(session.goal)}")
-    if session.github_issue_url and session.github_repo and session.github_issue_number:
+    if session.github_repo and session.github_issue_number:
         where = escape(f"{session.github_repo}#{session.github_issue_number}")
-        lines.append(f"🔗 [{where}]({session.github_issue_url})")
+        # Only a canonical github.com address is ever stored (app.issues), so this link
+        # can neither run script nor hide another destination.
+        url = session.github_issue_url
+        lines.append(f"🔗 [{where}]({url})" if url else f"🔗 {where}")
     lines.append(
         f"Started {_timestamp(session.started_at, 't')} ({_timestamp(session.started_at, 'R')})"
     )
@@ -169,7 +173,7 @@ def session_card(session: Session, now: datetime, *, notice: str | None = None) 
     """The session card: a live status while active, the summary to review once ended."""
     status = SessionStatus(session.status)
     embed = {
-        "title": clip(session.subject.name, 256),
+        "title": clip(escape(session.subject.name), EMBED_TITLE_LIMIT),
         "description": clip("\n".join(_card_lines(session, now)), EMBED_DESCRIPTION_LIMIT),
         "color": STATUS_COLOURS[status],
         "footer": {"text": f"Session {session.id}"},

@@ -1,8 +1,10 @@
 """From a verified delivery to the domain call it asks for.
 
-`handler(event, payload)` reads GitHub's JSON (400 for what a delivery must carry and does
-not) and returns the work to run in the delivery's transaction. Only what can change a
-timer gets past here; everything else is answered "ignored" without touching the database.
+`handler(event, payload, scope)` reads GitHub's JSON (400 for what a delivery must carry
+and does not) and returns the work to run in the delivery's transaction. Only what can
+change a timer gets past here; everything else is answered "ignored" without touching the
+database. A delivery signed with a repository's or an organisation's own secret may act
+on that scope's issues only (`OutOfScope` otherwise, checked once the issue is known).
 """
 
 from __future__ import annotations
@@ -14,11 +16,26 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import github
 from app.config import get_settings
-from app.errors import BadRequest
+from app.errors import BadRequest, Forbidden
+from app.issues import IssueRef
+from app.webhook_secrets import Scope
 from server.integrations.github.graphql import STATUS_FIELD, GithubGraphql
 from server.integrations.github.payloads import IssuesEvent, ProjectsV2ItemEvent
 
 Handler = Callable[[AsyncSession], Awaitable[github.Result]]
+
+
+class OutOfScope(Forbidden):
+    """The delivery's secret belongs to a repository or organisation the issue is not in."""
+
+
+def _within(scope: Scope | None, issue: IssueRef) -> IssueRef:
+    if scope is not None and not scope.allows(issue.repo):
+        raise OutOfScope(
+            f"This delivery is signed with the secret of {scope}, "
+            f"which does not cover {issue.repo}. Nothing changed."
+        )
+    return issue
 
 
 def fixed(result: github.Result) -> Handler:
@@ -28,9 +45,9 @@ def fixed(result: github.Result) -> Handler:
     return handle
 
 
-def _issues(payload: dict[str, Any]) -> Handler:
+def _issues(payload: dict[str, Any], scope: Scope | None) -> Handler:
     event = IssuesEvent.model_validate(payload)
-    issue = event.issue_ref()
+    issue = _within(scope, event.issue_ref())
     action = event.action or ""
     if event.is_draft_or_pull_request:
         return fixed(github.ignored("Drafts and pull requests are not tracked."))
@@ -45,7 +62,7 @@ def _issues(payload: dict[str, Any]) -> Handler:
     return fixed(github.ignored(f"issues.{action or '?'} does not change any timer."))
 
 
-def _projects_v2_item(payload: dict[str, Any]) -> Handler:
+def _projects_v2_item(payload: dict[str, Any], scope: Scope | None) -> Handler:
     event = ProjectsV2ItemEvent.model_validate(payload)
     if event.action != "edited":
         return fixed(github.ignored(f"projects_v2_item.{event.action} does not change timers."))
@@ -88,7 +105,7 @@ def _projects_v2_item(payload: dict[str, Any]) -> Handler:
             return github.ignored("The changed field is not the status.")
         return await github.project_item_moved(
             db,
-            found.issue,
+            _within(scope, found.issue),
             found.assignees,
             moved_to if moved_to is not None else found.status,
             start_status=start,
@@ -98,14 +115,15 @@ def _projects_v2_item(payload: dict[str, Any]) -> Handler:
     return handle
 
 
-def handler(event: str, payload: dict[str, Any]) -> Handler | None:
-    """The work for a delivery; None for a ping. Raises BadRequest or ValidationError."""
+def handler(event: str, payload: dict[str, Any], scope: Scope | None) -> Handler | None:
+    """The work for a delivery; None for a ping. Raises BadRequest, OutOfScope or
+    ValidationError; the work itself may raise OutOfScope."""
     if event == "ping":
         return None
     if event == "issues":
-        return _issues(payload)
+        return _issues(payload, scope)
     if event == "projects_v2_item":
-        return _projects_v2_item(payload)
+        return _projects_v2_item(payload, scope)
     if not event:
         return fixed(github.ignored("No X-GitHub-Event header, so there is nothing to do."))
     return fixed(github.ignored(f"The {event} event does not change any timer."))

@@ -13,7 +13,9 @@ from typing import Any
 import httpx
 
 import app as package
-from app.issues import IssueRef
+from app.errors import InvalidInput
+from app.issues import ISSUE_NUMBER_MAX, IssueRef, issue_link
+from app.text import storable
 
 logger = logging.getLogger(__name__)
 
@@ -75,26 +77,37 @@ def _parse_item(node: dict[str, Any]) -> ProjectItem:
     assignees: tuple[str, ...] = ()
     if typename == "Issue":
         repository = content.get("repository") or {}
+        nodes = (content.get("assignees") or {}).get("nodes") or []
         try:
+            repo, number = str(repository["nameWithOwner"]), int(content["number"])
             issue = IssueRef(
-                repo=str(repository["nameWithOwner"]),
-                number=int(content["number"]),
-                url=str(content["url"]),
+                repo=repo,
+                number=number,
+                url=issue_link(str(content["url"]), repo, number),
                 title=str(content.get("title") or ""),
             )
         except (KeyError, TypeError, ValueError):
             raise LookupFailed("GitHub's answer lacked the item's issue fields.") from None
-        nodes = (content.get("assignees") or {}).get("nodes") or []
+        if not 1 <= number <= ISSUE_NUMBER_MAX:
+            raise LookupFailed("GitHub's answer gave an issue number out of range.")
         assignees = tuple(str(n["login"]) for n in nodes if isinstance(n, dict) and n.get("login"))
     name = status.get("name")
     field_id = field.get("id")
-    return ProjectItem(
+    item = ProjectItem(
         content_type=str(typename) if typename else None,
         issue=issue,
         assignees=assignees,
         status=str(name) if isinstance(name, str) else None,
         status_field_id=str(field_id) if isinstance(field_id, str) else None,
     )
+    # What is read here is stored or echoed in a stored answer, as a payload's fields are.
+    read = (item.status or "", *assignees, *((issue.repo, issue.title) if issue else ()))
+    try:
+        for text in read:
+            storable(text, "text")
+    except InvalidInput:
+        raise LookupFailed("GitHub's answer holds text that cannot be stored.") from None
+    return item
 
 
 class GithubGraphql:

@@ -1,54 +1,47 @@
 """Linking a GitHub login, verified by GitHub's OAuth web flow.
 
 GET /github/link starts the flow for the signed-in page user, or for the user named by a
-short-lived start token (`accounts.github_link_start_url`, what `/github link` in Discord
+one-time start link (`accounts.create_github_link_start`, what `/github link` in Discord
 hands out, because a Discord user may have no page cookie). GET /github/callback checks
 the state, trades the code for a token, asks GitHub who that is, and records the login
 with `accounts.link_github`. GitHub's token is used once and never stored; no scope is
 requested, because reading the login needs none.
 
-The `state` sent to GitHub is signed too, expires, names the user, and carries a nonce
-that must match a cookie set in the browser that started the flow, so someone else's
-half-finished flow (a forged callback) cannot link their GitHub account to a victim.
+The `state` sent to GitHub is a one-time link of its own: it names the user, expires, is
+spent by the first callback, and must equal a cookie set in the browser that started the
+flow, so someone else's half-finished flow (a forged callback) cannot link their GitHub
+account to a victim. Start links and states that fail count against the sign-in throttle.
 """
 
 from __future__ import annotations
 
 import hmac
 import logging
-import secrets
 from html import escape
 from urllib.parse import urlencode
 
 import httpx
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import app as package
 from app import accounts
 from app.config import Settings, get_settings
 from app.errors import Conflict
-from server.auth import cookie
+from server.auth import cookie, throttle
 from server.transaction import Db
 
 logger = logging.getLogger(__name__)
 
 router = APIRouter(tags=["github"], include_in_schema=False)
 
-STATE_SALT = "timetrack.github-oauth-state"
-LIFETIME_SECONDS = 600
 NONCE_COOKIE = "timetrack_github_oauth"
 TIMEOUT = httpx.Timeout(8.0, connect=3.0)
 
 
 class OauthFailed(Exception):
     """GitHub did not complete the exchange; the message is one sentence for the page."""
-
-
-def _serializer(salt: str) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(get_settings().signing_key(), salt=salt)
 
 
 def _page(title: str, text: str, status_code: int = 200) -> HTMLResponse:
@@ -78,16 +71,21 @@ def _start_failed(text: str, status_code: int = 400) -> HTMLResponse:
 
 
 async def _starting_user(db: AsyncSession, request: Request, token: str | None) -> str | None:
+    """Whom the flow is for: the start link's user (spending it), else the cookie's."""
     if token is not None:
-        return accounts.user_for_github_link_start(token)
-    session = cookie.from_request(request)
-    if session is None:
-        return None
-    user = await cookie.user_of(db, session)
-    return user.id if user is not None else None
+        user_id = await accounts.consume_github_link_start(db, token)
+    else:
+        sign_in = cookie.from_request(request)
+        if sign_in is None:
+            return None
+        user = await cookie.user_of(db, sign_in)
+        user_id = user.id if user is not None else None
+    if user_id is None:
+        throttle.refused(request, db)
+    return user_id
 
 
-@router.get("/github/link")
+@router.get("/github/link", dependencies=[Depends(throttle.guard)])
 async def start_link(request: Request, db: Db, token: str | None = None) -> Response:
     settings = get_settings()
     if not settings.github_oauth_configured:
@@ -96,14 +94,14 @@ async def start_link(request: Request, db: Db, token: str | None = None) -> Resp
     if user_id is None:
         if token is not None:
             return _start_failed(
-                "This link has expired or is not valid. Run /github link in Discord again."
+                "This link has been used, has expired or is not valid. "
+                "Run /github link in Discord again."
             )
         return _start_failed(
             "Sign in first: open a sign-in link from /web in Discord, or run /github link there.",
             401,
         )
-    nonce = secrets.token_urlsafe(16)
-    state = _serializer(STATE_SALT).dumps({"u": user_id, "n": nonce})
+    state = await accounts.create_github_state(db, user_id)
     query = urlencode(
         {
             "client_id": settings.github_client_id,
@@ -117,8 +115,8 @@ async def start_link(request: Request, db: Db, token: str | None = None) -> Resp
     )
     response.set_cookie(
         NONCE_COOKIE,
-        nonce,
-        max_age=LIFETIME_SECONDS,
+        state,
+        max_age=int(accounts.LINK_LIFETIME.total_seconds()),
         path="/github",
         httponly=True,
         samesite="lax",
@@ -127,23 +125,19 @@ async def start_link(request: Request, db: Db, token: str | None = None) -> Resp
     return response
 
 
-def _state_user(request: Request, state: str) -> str:
-    """The user the flow was started for; OauthFailed when the state can't be trusted."""
-    try:
-        claims = _serializer(STATE_SALT).loads(state, max_age=LIFETIME_SECONDS)
-    except SignatureExpired:
-        raise OauthFailed("That took more than 10 minutes. Start linking again.") from None
-    except BadSignature:
-        raise OauthFailed("The sign-in could not be verified. Start linking again.") from None
-    user_id = claims.get("u") if isinstance(claims, dict) else None
-    nonce = claims.get("n") if isinstance(claims, dict) else None
-    cookie = request.cookies.get(NONCE_COOKIE, "")
-    if not isinstance(user_id, str) or not isinstance(nonce, str):
-        raise OauthFailed("The sign-in could not be verified. Start linking again.")
-    if not hmac.compare_digest(nonce.encode(), cookie.encode()):
+async def _state_user(db: AsyncSession, request: Request, state: str) -> str:
+    """The user the flow was started for, spending the state; OauthFailed (and a counted
+    failure) when it cannot be trusted."""
+    started_here = request.cookies.get(NONCE_COOKIE, "")
+    if not hmac.compare_digest(state.encode(), started_here.encode()):
+        throttle.refused(request, db)
         raise OauthFailed(
             "This sign-in was started in another browser. Start linking again in this one."
         )
+    user_id = await accounts.consume_github_state(db, state)
+    if user_id is None:
+        throttle.refused(request, db)
+        raise OauthFailed("This sign-in has expired or was already used. Start linking again.")
     return user_id
 
 
@@ -186,7 +180,7 @@ async def _github_login(settings: Settings, code: str) -> str:
     return login
 
 
-@router.get("/github/callback")
+@router.get("/github/callback", dependencies=[Depends(throttle.guard)])
 async def finish_link(
     request: Request,
     db: Db,
@@ -202,7 +196,7 @@ async def finish_link(
     if not code or not state:
         return _start_failed("The answer from GitHub was incomplete. Start linking again.")
     try:
-        user_id = _state_user(request, state)
+        user_id = await _state_user(db, request, state)
     except OauthFailed as failure:
         return _start_failed(str(failure))
     try:

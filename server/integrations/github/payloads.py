@@ -3,16 +3,21 @@
 Written from GitHub's webhook documentation and checked against octokit's real examples
 (tests/fixtures/github). Everything else in a payload is ignored, and every field is optional
 here: the router decides which absences are a 400 and which are merely "ignored".
+
+What is read is also what may be stored or echoed in a stored answer, so every string is
+`StorableText` (no NUL, no lone surrogate) and the issue number fits its column: a signed
+payload that breaks either is a 400, never a database error.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from app.errors import BadRequest
-from app.issues import IssueRef
+from app.errors import BadRequest, InvalidInput
+from app.issues import ISSUE_NUMBER_MAX, IssueRef, issue_link
+from app.text import StorableText, storable
 
 
 class _Model(BaseModel):
@@ -20,18 +25,18 @@ class _Model(BaseModel):
 
 
 class Account(_Model):
-    login: str | None = None
+    login: StorableText | None = None
 
 
 class Repository(_Model):
-    full_name: str | None = None
+    full_name: StorableText | None = None
 
 
 class Issue(_Model):
-    number: int | None = Field(default=None, strict=True)
-    html_url: str | None = None
-    title: str | None = None
-    state: str | None = None
+    number: int | None = Field(default=None, strict=True, ge=1, le=ISSUE_NUMBER_MAX)
+    html_url: StorableText | None = None
+    title: StorableText | None = None
+    state: StorableText | None = None
     draft: bool | None = None
     # Present when the "issue" is really a pull request (issue_comment on a PR does this).
     pull_request: dict[str, Any] | None = None
@@ -40,7 +45,7 @@ class Issue(_Model):
 class IssuesEvent(_Model):
     """`X-GitHub-Event: issues`."""
 
-    action: str | None = None
+    action: StorableText | None = None
     issue: Issue | None = None
     repository: Repository | None = None
     assignee: Account | None = None
@@ -60,12 +65,14 @@ class IssuesEvent(_Model):
         ]
         if missing:
             raise BadRequest(f"The issues event lacks {', '.join(missing)}.")
-        assert issue.number is not None and issue.html_url is not None
+        assert issue.number is not None
         assert self.repository is not None and self.repository.full_name is not None
+        repo = self.repository.full_name
         return IssueRef(
-            repo=self.repository.full_name,
+            repo=repo,
             number=issue.number,
-            url=issue.html_url,
+            # Anything but the issue's own github.com address is kept as plain text.
+            url=issue_link(issue.html_url, repo, issue.number),
             title=issue.title or "",
         )
 
@@ -89,10 +96,21 @@ class FieldValueChange(_Model):
     and the `from`/`to` values (for a single-select field, an option with a `name`).
     """
 
-    field_node_id: str | None = None
-    field_type: str | None = None
-    field_name: str | None = None
+    field_node_id: StorableText | None = None
+    field_type: StorableText | None = None
+    field_name: StorableText | None = None
     to: Any = None
+
+    @field_validator("to")
+    @classmethod
+    def _readable_option_name(cls, value: Any) -> Any:
+        # Of `to`, only a single-select option's name is read (`to_name`).
+        if isinstance(value, dict) and isinstance(value.get("name"), str):
+            try:
+                storable(value["name"], "option name")
+            except InvalidInput as error:
+                raise ValueError(error.detail) from None
+        return value
 
     @property
     def to_name(self) -> str | None:
@@ -106,13 +124,13 @@ class ItemChanges(_Model):
 
 
 class ProjectsV2Item(_Model):
-    node_id: str | None = None
-    content_type: str | None = None
+    node_id: StorableText | None = None
+    content_type: StorableText | None = None
 
 
 class ProjectsV2ItemEvent(_Model):
     """`X-GitHub-Event: projects_v2_item` (organisation and GitHub App webhooks only)."""
 
-    action: str | None = None
+    action: StorableText | None = None
     projects_v2_item: ProjectsV2Item | None = None
     changes: ItemChanges | None = None

@@ -23,20 +23,31 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import events, github
-from app.errors import BadRequest
+from app.errors import BadRequest, TimetrackError
 from app.issues import IssueRef
 from app.models import StopReason
 from server import notify
+from server.auth import throttle
+from server.errors import error_body
 from server.integrations.github import dispatch
+from server.integrations.github.dispatch import OutOfScope
 from server.integrations.github.graphql import LookupFailed
 from server.integrations.github.oauth import router as oauth_router
-from server.integrations.github.signature import verified_body
+from server.integrations.github.signature import Signed, verified_body
 from server.transaction import Db
 
 logger = logging.getLogger(__name__)
 
 router = APIRouter(tags=["github"])
 router.include_router(oauth_router)
+
+WEBHOOK_PATH = "/api/github/webhook"
+BLT_WEBHOOK_PATH = "/api/github-timer-webhook"
+# GitHub caps a delivery's payload at 25 MB; every other body is capped far lower.
+MAX_BODY_BYTES = 25 * 1024 * 1024
+BODY_LIMITS = {
+    path: MAX_BODY_BYTES for path in (WEBHOOK_PATH, BLT_WEBHOOK_PATH, f"{BLT_WEBHOOK_PATH}/")
+}
 
 DELIVERY = events.GITHUB_DELIVERY
 DELIVERY_ID_MAX = 200
@@ -122,13 +133,23 @@ def _delivery_id(request: Request) -> str:
     return given or f"unnamed-{uuid.uuid4()}"
 
 
-async def _reject(db: AsyncSession, delivery: str, detail: str) -> JSONResponse:
-    """400 for a signed but malformed delivery, counted as a failed delivery by health."""
-    body = {"error": "bad_request", "detail": detail}
-    failed = events.Answer(body, status_code=400, succeeded=False)
+async def _reject(db: AsyncSession, delivery: str, error: TimetrackError) -> JSONResponse:
+    """A signed delivery we refuse (400 when malformed), counted as a failed delivery by
+    health."""
+    body = error_body(error.code, error.detail)
+    failed = events.Answer(body, status_code=error.status_code, succeeded=False)
     if not await events.record(db, DELIVERY, delivery, failed):
         await events.answer(db, DELIVERY, delivery, failed)
-    return JSONResponse(body, status_code=400)
+    return JSONResponse(body, status_code=error.status_code)
+
+
+async def _out_of_scope(
+    request: Request, db: AsyncSession, delivery: str, error: OutOfScope
+) -> JSONResponse:
+    """403: the secret that signed the delivery does not cover its repository. A secret
+    used beyond its scope is a credential that failed, so it counts against the sender."""
+    throttle.refused(request, db)
+    return await _reject(db, delivery, error)
 
 
 def _validation_detail(error: ValidationError) -> str:
@@ -150,26 +171,30 @@ async def _claim(db: AsyncSession, delivery: str) -> dict[str, Any] | None:
     return dict(found.response) if found is not None else {}
 
 
-@router.post("/api/github/webhook", summary="Receive a GitHub webhook delivery")
-@router.post("/api/github-timer-webhook/", summary="The same, at the path BLT's timer uses")
-@router.post("/api/github-timer-webhook", include_in_schema=False)
+@router.post(WEBHOOK_PATH, summary="Receive a GitHub webhook delivery")
+@router.post(f"{BLT_WEBHOOK_PATH}/", summary="The same, at the path BLT's timer uses")
+@router.post(BLT_WEBHOOK_PATH, include_in_schema=False)
 async def receive_delivery(
-    request: Request, body: Annotated[bytes, Depends(verified_body)], db: Db
+    request: Request, signed: Annotated[Signed, Depends(verified_body)], db: Db
 ) -> JSONResponse:
     event = request.headers.get("x-github-event", "").strip()
     delivery = _delivery_id(request)
     try:
-        payload = json.loads(body)
+        payload = json.loads(signed.body)
     except ValueError:
-        return await _reject(db, delivery, "The body is not JSON.")
+        return await _reject(db, delivery, BadRequest("The body is not JSON."))
+    except RecursionError:
+        return await _reject(db, delivery, BadRequest("The body is nested too deeply to read."))
     if not isinstance(payload, dict):
-        return await _reject(db, delivery, "The body is not a JSON object.")
+        return await _reject(db, delivery, BadRequest("The body is not a JSON object."))
     try:
-        handle = dispatch.handler(event, payload)
+        handle = dispatch.handler(event, payload, signed.scope)
+    except OutOfScope as error:
+        return await _out_of_scope(request, db, delivery, error)
     except BadRequest as error:
-        return await _reject(db, delivery, error.detail)
+        return await _reject(db, delivery, error)
     except ValidationError as error:
-        return await _reject(db, delivery, _validation_detail(error))
+        return await _reject(db, delivery, BadRequest(_validation_detail(error)))
 
     previous = await _claim(db, delivery)
     if previous is not None:
@@ -180,6 +205,8 @@ async def receive_delivery(
         return JSONResponse(answer)
     try:
         result = await handle(db)
+    except OutOfScope as error:
+        return await _out_of_scope(request, db, delivery, error)
     except LookupFailed as error:
         # GitHub never retries a failed delivery by itself. A 502 shows red in the hook's
         # "Recent Deliveries", so whoever watches it sees the failure and can press

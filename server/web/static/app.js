@@ -83,11 +83,17 @@ const timer = new LiveTimer((text, session) => {
 function describeSession(target, session) {
   target.replaceChildren(element("span", "subject", session.subject));
   if (session.goal) target.append(` — ${session.goal}`);
-  if (session.github_issue_url) {
-    const link = element("a", "", `${session.github_repo}#${session.github_issue_number}`);
-    link.href = session.github_issue_url;
-    link.rel = "noopener noreferrer";
-    target.append(" · ", link);
+  if (session.github_repo && session.github_issue_number) {
+    const label = `${session.github_repo}#${session.github_issue_number}`;
+    // The server stores only canonical github.com links; without one the issue is text.
+    if (session.github_issue_url) {
+      const link = element("a", "", label);
+      link.href = session.github_issue_url;
+      link.rel = "noopener noreferrer";
+      target.append(" · ", link);
+    } else {
+      target.append(` · ${label}`);
+    }
   }
 }
 
