@@ -28,7 +28,7 @@ from server.transaction import get_db
 # A Wednesday, well away from any DST change in Sydney.
 FROZEN_AT = datetime(2026, 11, 18, 1, 0, 0, tzinfo=UTC)
 TABLES = (
-    "switch_offers, processed_events, login_links, api_tokens, sessions, weekly_allocations,"
+    "notifications, switch_offers, processed_events, login_links, api_tokens, sessions, weekly_allocations,"
     " subjects, users"
 )
 
