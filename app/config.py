@@ -29,6 +29,8 @@ class Settings(BaseSettings):
     secret_key: Annotated[SecretStr | None, _var("TIMETRACK_SECRET_KEY")] = None
     default_timezone: Annotated[str, _var("TIMETRACK_DEFAULT_TIMEZONE")] = "Australia/Sydney"
     stale_hours: Annotated[float, _var("TIMETRACK_STALE_HOURS"), Field(gt=0, le=24 * 365)] = 24
+    # How often `timetrack serve` runs scheduled work itself; 0 leaves it to a cron.
+    tick_seconds: Annotated[float, _var("TIMETRACK_TICK_SECONDS"), Field(ge=0, le=24 * 3600)] = 60
     environment: Annotated[str, _var("TIMETRACK_ENV")] = "development"
     on_vercel: Annotated[bool, _var("VERCEL")] = False
 

@@ -21,12 +21,13 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    literal_column,
     text,
     true,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
-from sqlalchemy.sql.elements import TextClause
+from sqlalchemy.sql.elements import ColumnElement, TextClause
 
 from app.limits import REMIND_AFTER_MAX_MINUTES
 
@@ -75,10 +76,13 @@ class StopReason(enum.StrEnum):
 DEFAULT_REMIND_AFTER_MINUTES = 120
 
 
-def summary_due_sql() -> TextClause:
-    """When a user's summary is due, NULL ("work it out now") sorting first; spelled as the
-    index spells it, so the planner uses the index."""
-    return text("coalesce(next_summary_at, '-infinity'::timestamptz)")
+# When a user's summary is due, NULL ("work it out now") first. Queries spell it as the
+# index does (`summary_due_column`), so the planner uses the index.
+_SUMMARY_DUE_SQL = "coalesce(next_summary_at, '-infinity'::timestamptz)"
+
+
+def summary_due_column() -> ColumnElement[datetime]:
+    return literal_column(_SUMMARY_DUE_SQL, DateTime(timezone=True))
 
 
 def _in(column: str, values: type[enum.StrEnum]) -> str:
@@ -116,7 +120,7 @@ class User(TimestampMixin, Base):
         # The tick's search for due summaries: a range scan over the users who want them.
         Index(
             "ix_users_summary_due",
-            summary_due_sql(),
+            text(_SUMMARY_DUE_SQL),
             postgresql_where=text("weekly_summary"),
         ),
     )

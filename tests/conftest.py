@@ -46,6 +46,9 @@ def _test_database_url() -> str:
 @pytest.fixture(scope="session")
 def database_url() -> Iterator[str]:
     os.environ.setdefault("TIMETRACK_ENV", "test")
+    # Servers started by tests (in process or as `timetrack serve`) must not tick by
+    # themselves: tests run scheduled work when they mean to.
+    os.environ.setdefault("TIMETRACK_TICK_SECONDS", "0")
     get_settings.cache_clear()
     url = _test_database_url()
     migrate.upgrade(url)

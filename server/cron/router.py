@@ -1,4 +1,5 @@
-"""`GET|POST /api/cron/stop-stale`: the periodic sweep, called by Vercel's cron.
+"""`GET|POST /api/cron/tick` (all scheduled work) and `/api/cron/stop-stale` (the sweep
+alone), called by Vercel's cron.
 
 Vercel sends `Authorization: Bearer $CRON_SECRET` with a GET; an operator may POST the
 same (`server.auth.cron`).
@@ -13,6 +14,7 @@ from fastapi import APIRouter, Depends
 
 from server.auth.cron import require_cron_secret
 from server.cron.sweep import sweep
+from server.cron.tick import tick
 from server.transaction import Db
 
 logger = logging.getLogger(__name__)
@@ -36,3 +38,19 @@ async def stop_stale(db: Db) -> dict[str, Any]:
         "stale sweep: %d stopped, %d old events pruned", len(swept.stopped), swept.pruned_events
     )
     return {"stopped": len(swept.stopped), "session_ids": [s.id for s in swept.stopped]}
+
+
+TICK_SUMMARY = "Run scheduled work: reminders, weekly summaries, retries, the stale sweep"
+
+
+# The tick commits step by step (`server.cron.tick`), so it opens its own transactions
+# rather than taking the request's.
+@router.get("/tick", dependencies=[Depends(require_cron_secret)], summary=TICK_SUMMARY)
+@router.post(
+    "/tick",
+    dependencies=[Depends(require_cron_secret)],
+    summary=TICK_SUMMARY,
+    operation_id="tick_post",
+)
+async def run_tick() -> dict[str, int]:
+    return (await tick()).counts()

@@ -14,12 +14,18 @@ import pytest
 import pytest_asyncio
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from app import events
+from app import accounts, events
 from app import session as sessions
 from app.clock import clock
 from app.config import get_settings
 from app.db import database
-from app.models import Session, SessionSource
+from app.models import (
+    Notification,
+    NotificationKind,
+    NotificationStatus,
+    Session,
+    SessionSource,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 # Nothing listens on port 1: connecting fails at once, as with a database that is down.
@@ -78,6 +84,26 @@ async def delivery_at(
             clock.unfreeze()
         else:
             clock.freeze(was)
+
+
+async def notification_at(
+    db: AsyncSession, user_id: str, at: datetime, status: NotificationStatus, attempts: int = 1
+) -> None:
+    """A scheduled message whose last change was at `at`, in `status`."""
+    await accounts.ensure_user(db, user_id)
+    db.add(
+        Notification(
+            user_id=user_id,
+            kind=NotificationKind.REMINDER,
+            key=fresh_user_id("key"),
+            message={"content": "x"},
+            status=status,
+            attempts=attempts,
+            created_at=at,
+            updated_at=at,
+        )
+    )
+    await db.flush()
 
 
 def hours_ago(now: datetime, hours: float) -> datetime:
