@@ -26,6 +26,7 @@ from app.models import (
     Session,
     SessionSource,
 )
+from tests.inbox import Inbox, discord_inbox
 
 ROOT = Path(__file__).resolve().parents[2]
 # Nothing listens on port 1: connecting fails at once, as with a database that is down.
@@ -129,6 +130,13 @@ async def unreachable_database(
         finally:
             database._engine, database._sessions = saved_engine, saved_sessions
     assert database.engine is engine
+
+
+@pytest.fixture
+def inbox(settings_env: pytest.MonkeyPatch) -> Iterator[Inbox]:
+    """A bot token, and Discord's DM endpoints faked: what each user was sent."""
+    with discord_inbox(settings_env) as faked:
+        yield faked
 
 
 @pytest.fixture
