@@ -29,12 +29,12 @@ class Ticker:
     def __init__(
         self,
         interval: float,
-        work: Callable[[], Awaitable[object]] = tick,
+        work: Callable[[], Awaitable[object]] | None = None,
         *,
         lock_key: int = TICK_LOCK,
     ) -> None:
         self.interval = interval
-        self.work = work
+        self.work = work or tick
         self.lock_key = lock_key
         self.leadership: Leadership | None = None
         self._stopping = asyncio.Event()
