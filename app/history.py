@@ -89,7 +89,7 @@ async def awaiting_review(
     repository = SessionRepository(db)
     unconfirmed = SessionStatus.ENDED_UNCONFIRMED
     found = await repository.with_status_after(user_id, unconfirmed, after, limit + 1)
-    total = await repository.count_with_status(user_id, unconfirmed)
+    total = (await repository.count_with_status([user_id], unconfirmed)).get(user_id, 0)
     return ReviewPage(sessions=found[:limit], total=total, more=len(found) > limit)
 
 

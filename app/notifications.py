@@ -38,6 +38,17 @@ RETENTION = timedelta(days=30)
 
 
 @dataclass(frozen=True)
+class Draft:
+    """A message the scheduler decided on, rendered, not yet recorded."""
+
+    user_id: str
+    kind: NotificationKind
+    key: str
+    message: dict[str, Any]
+    session_id: int | None = None
+
+
+@dataclass(frozen=True)
 class Claim:
     """A message this tick is to send now."""
 
@@ -46,21 +57,17 @@ class Claim:
     message: dict[str, Any]
 
 
-async def record(
-    db: AsyncSession,
-    user_id: str,
-    kind: NotificationKind,
-    key: str,
-    message: dict[str, Any],
-    *,
-    session_id: int | None = None,
-) -> Claim | None:
-    """Record a message to send after this transaction commits; None if it was recorded
-    before (then it has been, or is being, sent by whoever recorded it)."""
-    found = await NotificationRepository(db).add(
-        user_id, kind, key, message, session_id=session_id, at=clock.now()
-    )
-    return None if found is None else Claim(found, user_id, message)
+async def record(db: AsyncSession, drafts: Sequence[Draft]) -> list[Claim]:
+    """Record messages to send after this transaction commits, in one statement. Those
+    recorded before (sent, or being sent, by whoever recorded them) are left out."""
+    if not drafts:
+        return []
+    found = await NotificationRepository(db).add_all(drafts, at=clock.now())
+    return [
+        Claim(found[(draft.user_id, draft.kind, draft.key)], draft.user_id, draft.message)
+        for draft in drafts
+        if (draft.user_id, draft.kind, draft.key) in found
+    ]
 
 
 async def claim_retries(db: AsyncSession, limit: int) -> list[Claim]:

@@ -54,9 +54,9 @@ async def set_weekly_summary(
     return user
 
 
-async def _summary_of(db: AsyncSession, user: User, now: datetime) -> WeeklySummary | None:
-    """Decide for one locked user whose summary is due (or unknown); None when there is
-    nothing to send. Sets when the next one is due either way."""
+async def _last_week(db: AsyncSession, user: User, now: datetime) -> WeekReport | None:
+    """Decide for one locked user whose summary is due (or unknown): last week's report,
+    or None when nothing is to be sent. Sets when the next one is due either way."""
     this_week = week_start_for(user.timezone, now)
     due = summary_time(user.timezone, this_week)
     if now < due:
@@ -67,12 +67,7 @@ async def _summary_of(db: AsyncSession, user: User, now: datetime) -> WeeklySumm
     report = await allocation.report_for(
         db, user.id, user.timezone, this_week - timedelta(days=7), now
     )
-    if not report.rows:
-        return None
-    waiting = await SessionRepository(db).count_with_status(
-        user.id, SessionStatus.ENDED_UNCONFIRMED
-    )
-    return WeeklySummary(user_id=user.id, report=report, awaiting_review=waiting)
+    return report if report.rows else None
 
 
 async def take_due(db: AsyncSession, now: datetime, limit: int) -> Sequence[WeeklySummary]:
@@ -87,13 +82,20 @@ async def take_due(db: AsyncSession, now: datetime, limit: int) -> Sequence[Week
     candidates = await repository.summary_due(now, limit)
     if not candidates:
         return []
-    summaries = []
+    reports = []
     for user in await repository.lock(accounts.in_lock_order(candidates)):
         still_due = user.next_summary_at is None or user.next_summary_at <= now
-        if not (user.weekly_summary and still_due):
-            continue
-        summary = await _summary_of(db, user, now)
-        if summary is not None:
-            summaries.append(summary)
+        if user.weekly_summary and still_due:
+            report = await _last_week(db, user, now)
+            if report is not None:
+                reports.append((user.id, report))
     await db.flush()
-    return summaries
+    if not reports:
+        return []
+    waiting = await SessionRepository(db).count_with_status(
+        [user_id for user_id, _ in reports], SessionStatus.ENDED_UNCONFIRMED
+    )
+    return [
+        WeeklySummary(user_id=user_id, report=report, awaiting_review=waiting.get(user_id, 0))
+        for user_id, report in reports
+    ]

@@ -28,12 +28,12 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app import github, notifications
+from app import github
 from app.clock import clock
 from app.config import get_settings
 from app.db import after_commit, pending_after_commit
 from app.models import NotificationKind, Session
-from app.notifications import Claim
+from app.notifications import Claim, Draft
 from app.reminders import DueReminder
 from app.summaries import WeeklySummary
 from server.integrations.discord import switch, views
@@ -137,11 +137,10 @@ def switch_offer(db: AsyncSession, offer: github.Offer) -> None:
 # --- Scheduled messages -----------------------------------------------------------------
 
 
-async def remind(db: AsyncSession, due: DueReminder) -> Claim | None:
-    """Record the "Still working on …?" card for a session that has run long."""
+def reminder(due: DueReminder) -> Draft:
+    """The "Still working on …?" card for a session that has run long."""
     session = due.session
-    return await notifications.record(
-        db,
+    return Draft(
         session.user_id,
         NotificationKind.REMINDER,
         due.key,
@@ -150,10 +149,9 @@ async def remind(db: AsyncSession, due: DueReminder) -> Claim | None:
     )
 
 
-async def weekly_summary(db: AsyncSession, summary: WeeklySummary) -> Claim | None:
-    """Record last week's summary for its user."""
-    return await notifications.record(
-        db,
+def weekly_summary(summary: WeeklySummary) -> Draft:
+    """Last week's summary, for its user."""
+    return Draft(
         summary.user_id,
         NotificationKind.WEEKLY_SUMMARY,
         summary.key,

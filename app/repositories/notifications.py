@@ -2,54 +2,50 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import case, delete, exists, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 
-from app.models import (
-    ACTIVE_STATUSES,
-    Notification,
-    NotificationKind,
-    NotificationStatus,
-    Session,
-)
+from app.models import ACTIVE_STATUSES, Notification, NotificationStatus, Session
 from app.repositories.base import Repository
+
+if TYPE_CHECKING:
+    from app.notifications import Draft
 
 _RETRYABLE = (NotificationStatus.PENDING, NotificationStatus.SENDING)
 
 
 class NotificationRepository(Repository):
-    async def add(
-        self,
-        user_id: str,
-        kind: NotificationKind,
-        key: str,
-        message: dict[str, Any],
-        *,
-        session_id: int | None,
-        at: datetime,
-    ) -> int | None:
-        """Record a message as being sent; None when (user, kind, key) was recorded before,
-        by this tick or a concurrent one (which then waits for this one to commit)."""
+    async def add_all(
+        self, drafts: Sequence[Draft], *, at: datetime
+    ) -> dict[tuple[str, str, str], int]:
+        """Record messages as being sent; the ids of those new, by (user, kind, key). One
+        already recorded, by this tick or a concurrent one (which then waits for this one
+        to commit), is skipped."""
+        rows = [
+            {
+                "user_id": draft.user_id,
+                "session_id": draft.session_id,
+                "kind": draft.kind,
+                "key": draft.key,
+                "message": draft.message,
+                "status": NotificationStatus.SENDING,
+                "created_at": at,
+                "updated_at": at,
+            }
+            for draft in drafts
+        ]
         statement = (
             insert(Notification)
-            .values(
-                user_id=user_id,
-                session_id=session_id,
-                kind=kind,
-                key=key,
-                message=message,
-                status=NotificationStatus.SENDING,
-                created_at=at,
-                updated_at=at,
-            )
+            .values(rows)
             .on_conflict_do_nothing(
                 index_elements=[Notification.user_id, Notification.kind, Notification.key]
             )
-            .returning(Notification.id)
+            .returning(Notification.user_id, Notification.kind, Notification.key, Notification.id)
         )
-        return (await self.db.execute(statement)).scalar_one_or_none()
+        found = await self.db.execute(statement)
+        return {(user_id, kind, key): row_id for user_id, kind, key, row_id in found}
 
     async def give_up_on_ended_sessions(self, stuck_before: datetime, at: datetime) -> int:
         """Drop retries of reminders whose session has ended: asking "Still working?" about

@@ -215,9 +215,16 @@ class SessionRepository(Repository):
             session.remind_at = None
         await self.db.flush()
 
-    async def count_with_status(self, user_id: str, status: SessionStatus) -> int:
-        statement = select(func.count()).where(Session.user_id == user_id, Session.status == status)
-        return int(await self.db.scalar(statement) or 0)
+    async def count_with_status(
+        self, user_ids: Sequence[str], status: SessionStatus
+    ) -> dict[str, int]:
+        """How many sessions each user has in `status`; users with none are left out."""
+        statement = (
+            select(Session.user_id, func.count())
+            .where(Session.user_id.in_(user_ids), Session.status == status)
+            .group_by(Session.user_id)
+        )
+        return {user_id: int(count) for user_id, count in await self.db.execute(statement)}
 
     async def with_status_after(
         self, user_id: str, status: SessionStatus, after_id: int, limit: int

@@ -45,15 +45,13 @@ class Ticked:
 async def _remind() -> list[Claim]:
     async with transaction() as db:
         due = await reminders.take_due(db, clock.now(), BATCH)
-        return [claim for item in due if (claim := await notify.remind(db, item)) is not None]
+        return await notifications.record(db, [notify.reminder(item) for item in due])
 
 
 async def _summarise() -> list[Claim]:
     async with transaction() as db:
         due = await summaries.take_due(db, clock.now(), BATCH)
-        return [
-            claim for item in due if (claim := await notify.weekly_summary(db, item)) is not None
-        ]
+        return await notifications.record(db, [notify.weekly_summary(item) for item in due])
 
 
 async def _retries() -> list[Claim]:

@@ -137,7 +137,7 @@ async def test_messages_a_dead_tick_claimed_are_sent_by_a_later_one(
     # A tick that records the reminder, commits, and dies before sending it.
     async with transaction() as db:
         [due] = await reminders.take_due(db, frozen.now(), 10)
-        assert await notify.remind(db, due) is not None
+        assert await notifications.record(db, [notify.reminder(due)])
 
     frozen.advance(minutes=1)
     assert (await tick()).retried == 0  # it may still be sending
