@@ -83,12 +83,15 @@ async def take_due(db: AsyncSession, now: datetime, limit: int) -> Sequence[Week
     if not candidates:
         return []
     reports = []
-    for user in await repository.lock(accounts.in_lock_order(candidates)):
-        still_due = user.next_summary_at is None or user.next_summary_at <= now
-        if user.weekly_summary and still_due:
-            report = await _last_week(db, user, now)
-            if report is not None:
-                reports.append((user.id, report))
+    # The users' new due times go out as one batch at the end, rather than one UPDATE
+    # before each report's query.
+    with db.no_autoflush:
+        for user in await repository.lock(accounts.in_lock_order(candidates)):
+            still_due = user.next_summary_at is None or user.next_summary_at <= now
+            if user.weekly_summary and still_due:
+                report = await _last_week(db, user, now)
+                if report is not None:
+                    reports.append((user.id, report))
     await db.flush()
     if not reports:
         return []
