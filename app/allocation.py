@@ -84,6 +84,11 @@ async def report_for(
     return WeekReport(week_start=week, timezone=timezone, rows=list(rows), generated_at=now)
 
 
+async def has_plan(db: AsyncSession, user_id: str, week: date) -> bool:
+    """Whether anything is planned in the week of `week` (any day of it)."""
+    return await AllocationRepository(db).count(user_id, monday_of(week)) > 0
+
+
 @dataclass(frozen=True)
 class CopiedPlan:
     report: WeekReport

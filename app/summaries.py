@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -36,10 +36,6 @@ class WeeklySummary:
     def key(self) -> str:
         """Once per user and week: the week's Monday."""
         return self.report.week_start.isoformat()
-
-    @property
-    def this_week(self) -> date:
-        return self.report.week_start + timedelta(days=7)
 
 
 async def set_weekly_summary(

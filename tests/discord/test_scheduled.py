@@ -257,6 +257,14 @@ async def test_review_lists_the_sessions_waiting_a_few_at_a_time(
     assert rest["type"] == 7
     assert button_ids(rest) == [f"card:{n}" for n in ids[5:]]
 
+    # Reviewed elsewhere meanwhile: the list, updated in place, says so and loses its buttons.
+    for session_id in ids[5:]:
+        await discord.click(f"confirm:{session_id}", guild=False)
+    done = await discord.click(f"review:{ids[4]}", guild=False)
+    assert done["type"] == 7
+    assert content(done) == "✅ Nothing waits for your review."
+    assert (done["data"]["embeds"], done["data"]["components"]) == ([], [])
+
 
 async def test_a_listed_session_opens_its_card_to_confirm(
     discord: Discord, sessions_of: Any, frozen: Clock

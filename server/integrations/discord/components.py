@@ -182,8 +182,7 @@ async def plan_week(
     that copies the plan of the week summarised (`ref`)."""
     source = _monday(ref)
     report = await allocation.week_report(db, interaction.user_id)
-    before = await allocation.week_report(db, interaction.user_id, week=source)
-    planned = any(not row.unplanned for row in before.rows)
+    planned = await allocation.has_plan(db, interaction.user_id, source)
     return views.reply(views.plan_message(report, source, planned))
 
 

@@ -365,7 +365,14 @@ def review_list_message(page: ReviewPage, now: datetime) -> dict[str, Any]:
     """Sessions waiting for review, a few at a time: a button opens each one's card, and
     More (`review:<last id>`) shows the next few."""
     if not page.sessions:
-        return notice_message("✅ Nothing waits for your review.")
+        # Embeds and buttons emptied too: as an update, this replaces a list gone stale.
+        return {
+            "content": "✅ Nothing waits for your review.",
+            "embeds": [],
+            "components": [],
+            "flags": EPHEMERAL,
+            "allowed_mentions": NO_MENTIONS,
+        }
     lines = []
     buttons = []
     for number, session in enumerate(page.sessions, start=1):
