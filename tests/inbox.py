@@ -26,6 +26,17 @@ MESSAGE_SCHEMA = "#/components/schemas/MessageCreateRequest"
 
 _channels = itertools.count(3_100_000_000_000_000_000)
 
+# The ways a DM fails: Discord refuses (the user closed their DMs), errs, or is unreachable.
+DM_FAILURES = pytest.mark.parametrize(
+    "failure",
+    [
+        httpx.Response(403, json={"message": "Cannot send messages to this user", "code": 50007}),
+        httpx.Response(500, text="oops"),
+        httpx.ConnectError("no route"),
+    ],
+    ids=["refused", "server-error", "unreachable"],
+)
+
 
 def assert_message(body: Any) -> None:
     """The body is a message Discord accepts in a channel (a DM is one)."""

@@ -8,7 +8,8 @@ same (`server.auth.cron`).
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 from fastapi import APIRouter, Depends
 
@@ -21,17 +22,24 @@ logger = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/api/cron", tags=["operations"])
 
-SUMMARY = "End stale sessions and prune old idempotency records"
+Handler = TypeVar("Handler", bound=Callable[..., Awaitable[Any]])
 
 
-# Two registrations rather than one `api_route`, so each method has its own operation id.
-@router.get("/stop-stale", dependencies=[Depends(require_cron_secret)], summary=SUMMARY)
-@router.post(
-    "/stop-stale",
-    dependencies=[Depends(require_cron_secret)],
-    summary=SUMMARY,
-    operation_id="stop_stale_post",
-)
+def scheduled(path: str, summary: str) -> Callable[[Handler], Handler]:
+    """GET for Vercel's cron and POST for an operator, both behind the cron secret. Two
+    registrations rather than one `api_route`, so each method has its own operation id."""
+
+    def register(handler: Handler) -> Handler:
+        secret = [Depends(require_cron_secret)]
+        router.get(path, dependencies=secret, summary=summary)(handler)
+        operation_id = f"{handler.__name__}_post"
+        router.post(path, dependencies=secret, summary=summary, operation_id=operation_id)(handler)
+        return handler
+
+    return register
+
+
+@scheduled("/stop-stale", "End stale sessions and prune old idempotency records")
 async def stop_stale(db: Db) -> dict[str, Any]:
     swept = await sweep(db)
     logger.info(
@@ -40,17 +48,8 @@ async def stop_stale(db: Db) -> dict[str, Any]:
     return {"stopped": len(swept.stopped), "session_ids": [s.id for s in swept.stopped]}
 
 
-TICK_SUMMARY = "Run scheduled work: reminders, weekly summaries, retries, the stale sweep"
-
-
 # The tick commits step by step (`server.cron.tick`), so it opens its own transactions
 # rather than taking the request's.
-@router.get("/tick", dependencies=[Depends(require_cron_secret)], summary=TICK_SUMMARY)
-@router.post(
-    "/tick",
-    dependencies=[Depends(require_cron_secret)],
-    summary=TICK_SUMMARY,
-    operation_id="tick_post",
-)
+@scheduled("/tick", "Run scheduled work: reminders, weekly summaries, retries, the stale sweep")
 async def run_tick() -> dict[str, int]:
     return (await tick()).counts()

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
+from httpx import ASGITransport, AsyncClient
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app import accounts, events
@@ -130,6 +131,19 @@ async def unreachable_database(
         finally:
             database._engine, database._sessions = saved_engine, saved_sessions
     assert database.engine is engine
+
+
+def bearer(secret: str = CRON_SECRET) -> dict[str, str]:
+    return {"Authorization": f"Bearer {secret}"}
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def real_client(engine: object) -> AsyncIterator[AsyncClient]:
+    """The app with its own transactions (no test override): commits are real."""
+    from server.router import app
+
+    async with AsyncClient(transport=ASGITransport(app=app), base_url="http://ops") as http:
+        yield http
 
 
 @pytest.fixture

@@ -23,7 +23,7 @@ from server import notify
 from server.cron.tick import tick
 from server.integrations.discord.client import DiscordClient
 from server.router import app
-from tests.inbox import Inbox
+from tests.inbox import DM_FAILURES, Inbox
 from tests.ops.conftest import fresh_user_id
 
 
@@ -47,15 +47,7 @@ async def health() -> dict[str, Any]:
     return body["notifications_24h"]  # type: ignore[no-any-return]
 
 
-@pytest.mark.parametrize(
-    "failure",
-    [
-        httpx.Response(403, json={"message": "Cannot send messages to this user", "code": 50007}),
-        httpx.Response(500, text="oops"),
-        httpx.ConnectError("no route"),
-    ],
-    ids=["refused", "server-error", "unreachable"],
-)
+@DM_FAILURES
 async def test_a_failed_dm_is_retried_three_times_in_all_then_given_up(
     committed: async_sessionmaker[AsyncSession],
     frozen: Clock,

@@ -4,13 +4,11 @@ the counts, and one tick doing all scheduled work."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-import pytest_asyncio
-from httpx import ASGITransport, AsyncClient
+from httpx import AsyncClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app import accounts, entries, summaries
@@ -19,10 +17,10 @@ from app.config import get_settings
 from app.db import transaction
 from app.models import Session
 from app.weeks import week_start_for
-from server.router import app
 from tests.inbox import Inbox, button_ids
 from tests.ops.conftest import (
     CRON_SECRET,
+    bearer,
     fresh_user_id,
     hours_ago,
     run_timetrack,
@@ -32,25 +30,14 @@ from tests.ops.conftest import (
 PATH = "/api/cron/tick"
 
 
-def bearer(secret: str = CRON_SECRET) -> dict[str, str]:
-    return {"Authorization": f"Bearer {secret}"}
-
-
-@pytest_asyncio.fixture(loop_scope="session")
-async def http(engine: object) -> AsyncIterator[AsyncClient]:
-    """The app with its own transactions, as deployed."""
-    async with AsyncClient(transport=ASGITransport(app=app), base_url="http://ops") as client:
-        yield client
-
-
 @pytest.mark.parametrize("method", ["GET", "POST"])
 async def test_unset_secret_turns_the_tick_off(
-    http: AsyncClient, settings_env: pytest.MonkeyPatch, method: str
+    real_client: AsyncClient, settings_env: pytest.MonkeyPatch, method: str
 ) -> None:
     settings_env.delenv("CRON_SECRET", raising=False)
     get_settings.cache_clear()
 
-    response = await http.request(method, PATH, headers=bearer())
+    response = await real_client.request(method, PATH, headers=bearer())
 
     assert response.status_code == 503
     assert response.json()["error"] == "not_configured"
@@ -63,7 +50,7 @@ async def test_unset_secret_turns_the_tick_off(
 )
 @pytest.mark.parametrize("method", ["GET", "POST"])
 async def test_without_the_secret_the_tick_is_401_and_does_nothing(
-    http: AsyncClient,
+    real_client: AsyncClient,
     committed: async_sessionmaker[AsyncSession],
     cron_secret: str,
     headers: dict[str, str],
@@ -72,7 +59,7 @@ async def test_without_the_secret_the_tick_is_401_and_does_nothing(
     async with committed() as db, db.begin():
         session = await session_started_at(db, fresh_user_id(), hours_ago(clock.now(), 30))
 
-    response = await http.request(method, PATH, headers=headers)
+    response = await real_client.request(method, PATH, headers=headers)
 
     assert response.status_code == 401
     assert response.headers["www-authenticate"].startswith("Bearer")
@@ -83,16 +70,16 @@ async def test_without_the_secret_the_tick_is_401_and_does_nothing(
 
 
 async def test_an_idle_tick_reports_nothing_done(
-    http: AsyncClient, committed: async_sessionmaker[AsyncSession], cron_secret: str
+    real_client: AsyncClient, committed: async_sessionmaker[AsyncSession], cron_secret: str
 ) -> None:
     for method in ("GET", "POST"):
-        response = await http.request(method, PATH, headers=bearer())
+        response = await real_client.request(method, PATH, headers=bearer())
         assert response.status_code == 200
         assert response.json() == {"reminded": 0, "summaries": 0, "stopped": 0}
 
 
 async def test_one_tick_reminds_summarises_and_sweeps(
-    http: AsyncClient,
+    real_client: AsyncClient,
     committed: async_sessionmaker[AsyncSession],
     cron_secret: str,
     inbox: Inbox,
@@ -115,7 +102,7 @@ async def test_one_tick_reminds_summarises_and_sweeps(
         await entries.add(db, summarised, "Thesis", wednesday, wednesday + timedelta(hours=1))
     monday = this_week - timedelta(days=7)
 
-    response = await http.get(PATH, headers=bearer())
+    response = await real_client.get(PATH, headers=bearer())
 
     assert response.status_code == 200
     assert response.json() == {"reminded": 1, "summaries": 1, "stopped": 1}
@@ -126,13 +113,13 @@ async def test_one_tick_reminds_summarises_and_sweeps(
     [swept] = inbox.to(stale)
     assert "I clocked you out" in swept["content"]
 
-    again = await http.post(PATH, headers=bearer())
+    again = await real_client.post(PATH, headers=bearer())
     assert again.json() == {"reminded": 0, "summaries": 0, "stopped": 0}
     assert len(inbox.delivered) == 3
 
 
 async def test_stop_stale_still_sweeps_alone(
-    http: AsyncClient,
+    real_client: AsyncClient,
     committed: async_sessionmaker[AsyncSession],
     cron_secret: str,
     inbox: Inbox,
@@ -142,7 +129,7 @@ async def test_stop_stale_still_sweeps_alone(
         await session_started_at(db, fresh_user_id(), hours_ago(now, 3))
         stale = await session_started_at(db, fresh_user_id(), hours_ago(now, 30))
 
-    response = await http.get("/api/cron/stop-stale", headers=bearer())
+    response = await real_client.get("/api/cron/stop-stale", headers=bearer())
 
     assert response.json() == {"stopped": 1, "session_ids": [stale.id]}
     assert len(inbox.delivered) == 1  # the sweep's card; no reminder
