@@ -61,6 +61,14 @@ class Settings(BaseSettings):
         except InvalidInput as error:
             raise ValueError(error.detail) from None
 
+    @field_validator("tick_seconds")
+    @classmethod
+    def _tick_interval(cls, value: float) -> float:
+        # Every tick reads the database: more often than once a second only costs.
+        if 0 < value < 1:
+            raise ValueError("must be 0 (off) or at least 1 second")
+        return value
+
     @field_validator("discord_public_key")
     @classmethod
     def _hex_key(cls, value: str | None) -> str | None:

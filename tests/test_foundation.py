@@ -165,6 +165,9 @@ def test_unknown_route_is_a_json_404(engine: object) -> None:
         ("DISCORD_PUBLIC_KEY", "not-hex"),
         ("TIMETRACK_BASE_URL", "ftp://example.com"),
         ("TIMETRACK_ENV", "staging"),
+        ("TIMETRACK_TICK_SECONDS", "-1"),
+        ("TIMETRACK_TICK_SECONDS", "0.5"),
+        ("TIMETRACK_TICK_SECONDS", "every minute"),
     ],
 )
 def test_a_bad_setting_is_one_line_naming_the_variable(
