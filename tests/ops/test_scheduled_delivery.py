@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app import notifications, reminders
 from app import session as sessions
 from app.clock import Clock
+from app.config import get_settings
 from app.db import transaction
 from app.models import Notification, NotificationStatus, Session, SessionSource
 from server import notify
@@ -208,8 +209,6 @@ async def test_without_a_bot_token_deliver_reports_failures(
     settings_env: pytest.MonkeyPatch,
 ) -> None:
     settings_env.delenv("DISCORD_BOT_TOKEN", raising=False)
-    from app.config import get_settings
-
     get_settings.cache_clear()
     assert await notify.deliver([("1", {"content": "a"})]) == [False]
 

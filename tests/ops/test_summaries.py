@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -35,8 +36,6 @@ MONDAYS = [
 
 
 def local(zone: str, day: date, hour: int, minute: int = 0) -> datetime:
-    from zoneinfo import ZoneInfo
-
     return datetime(day.year, day.month, day.day, hour, minute, tzinfo=ZoneInfo(zone))
 
 

@@ -13,6 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app import session as sessions
+from app.clock import clock
 from app.config import get_settings
 from app.db import database, transaction
 from app.leadership import Leadership
@@ -64,8 +65,6 @@ async def test_the_loop_ticks_and_a_second_one_waits_for_the_lock(
 ) -> None:
     # Real scheduled work: a reminder that is due, sent by the loop without anyone asking.
     user = fresh_user_id()
-    from app.clock import clock
-
     clock.freeze(hours_ago(clock.now(), 3))
     try:
         async with transaction() as db:
