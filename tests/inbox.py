@@ -26,11 +26,14 @@ MESSAGE_SCHEMA = "#/components/schemas/MessageCreateRequest"
 
 _channels = itertools.count(3_100_000_000_000_000_000)
 
+# What Discord answers when the user accepts no DMs from the bot.
+REFUSED = {"message": "Cannot send messages to this user", "code": 50007}
+
 # The ways a DM fails: Discord refuses (the user closed their DMs), errs, or is unreachable.
 DM_FAILURES = pytest.mark.parametrize(
     "failure",
     [
-        httpx.Response(403, json={"message": "Cannot send messages to this user", "code": 50007}),
+        httpx.Response(403, json=REFUSED),
         httpx.Response(500, text="oops"),
         httpx.ConnectError("no route"),
     ],
@@ -60,16 +63,10 @@ class Inbox:
         return [message for recipient, message in self.attempts if recipient == user_id]
 
     def refuse(self, user_id: str) -> None:
-        self.failing[user_id] = httpx.Response(
-            403, json={"message": "Cannot send messages to this user", "code": 50007}
-        )
+        self.failing[user_id] = httpx.Response(403, json=REFUSED)
 
     def accept(self, user_id: str) -> None:
         self.failing.pop(user_id, None)
-
-    def clear(self) -> None:
-        self.delivered.clear()
-        self.attempts.clear()
 
     def _open(self, request: httpx.Request) -> httpx.Response:
         assert request.headers["authorization"] == f"Bot {BOT_TOKEN}"
