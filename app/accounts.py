@@ -76,7 +76,10 @@ async def timezone_of(db: AsyncSession, user_id: str) -> str:
 async def set_timezone(db: AsyncSession, user_id: str, name: str) -> User:
     zone = timezones.validate(name)
     user = await ensure_user(db, user_id)
-    user.timezone = zone
+    if user.timezone != zone:
+        user.timezone = zone
+        # Monday 08:00 is somewhere else now; the next tick works out when that is.
+        user.next_summary_at = None
     await db.flush()
     return user
 

@@ -64,7 +64,7 @@ async def set_allocation(
     else:
         created = await accounts.find_or_create_subject(db, user_id, subject)
         await repository.upsert(user_id, created.id, week, minutes, now)
-    return await _report(db, user_id, user.timezone, week, now)
+    return await report_for(db, user_id, user.timezone, week, now)
 
 
 async def week_report(db: AsyncSession, user_id: str, *, week: date | None = None) -> WeekReport:
@@ -72,12 +72,42 @@ async def week_report(db: AsyncSession, user_id: str, *, week: date | None = Non
     timezone = await accounts.timezone_of(db, user_id)
     now = clock.now()
     week = week_start_for(timezone, now) if week is None else monday_of(week)
-    return await _report(db, user_id, timezone, week, now)
+    return await report_for(db, user_id, timezone, week, now)
 
 
-async def _report(
+async def report_for(
     db: AsyncSession, user_id: str, timezone: str, week: date, now: datetime
 ) -> WeekReport:
+    """The report of the week starting on Monday `week`, for a user whose timezone is known."""
     start, end = week_bounds(timezone, week)
     rows = await AllocationRepository(db).week(user_id, week, start, end, now)
     return WeekReport(week_start=week, timezone=timezone, rows=list(rows), generated_at=now)
+
+
+async def has_plan(db: AsyncSession, user_id: str, week: date) -> bool:
+    """Whether anything is planned in the week of `week` (any day of it)."""
+    return await AllocationRepository(db).count(user_id, monday_of(week)) > 0
+
+
+@dataclass(frozen=True)
+class CopiedPlan:
+    report: WeekReport
+    source: date
+    copied: int
+    kept: int
+
+
+async def copy_plan(
+    db: AsyncSession, user_id: str, source: date, *, username: str | None = None
+) -> CopiedPlan:
+    """Plan this week as the week of `source` was planned. Subjects already planned this
+    week keep their hours, so a repeated copy changes nothing."""
+    user = await accounts.ensure_user(db, user_id, username)
+    now = clock.now()
+    week = week_start_for(user.timezone, now)
+    source = monday_of(source)
+    repository = AllocationRepository(db)
+    planned = await repository.count(user_id, source)
+    copied = 0 if source == week else await repository.copy(user_id, source, week, now)
+    report = await report_for(db, user_id, user.timezone, week, now)
+    return CopiedPlan(report=report, source=source, copied=copied, kept=planned - copied)

@@ -29,6 +29,8 @@ class Settings(BaseSettings):
     secret_key: Annotated[SecretStr | None, _var("TIMETRACK_SECRET_KEY")] = None
     default_timezone: Annotated[str, _var("TIMETRACK_DEFAULT_TIMEZONE")] = "Australia/Sydney"
     stale_hours: Annotated[float, _var("TIMETRACK_STALE_HOURS"), Field(gt=0, le=24 * 365)] = 24
+    # How often `timetrack serve` runs scheduled work itself; 0 leaves it to a cron.
+    tick_seconds: Annotated[float, _var("TIMETRACK_TICK_SECONDS"), Field(ge=0, le=24 * 3600)] = 60
     environment: Annotated[str, _var("TIMETRACK_ENV")] = "development"
     # Behind a proxy that replaces X-Forwarded-For (Vercel does), its first hop is the client.
     trusted_proxy: Annotated[bool, _var("TIMETRACK_TRUSTED_PROXY")] = False
@@ -60,6 +62,14 @@ class Settings(BaseSettings):
             return timezones.validate(value)
         except InvalidInput as error:
             raise ValueError(error.detail) from None
+
+    @field_validator("tick_seconds")
+    @classmethod
+    def _tick_interval(cls, value: float) -> float:
+        # Every tick reads the database: more often than once a second only costs.
+        if 0 < value < 1:
+            raise ValueError("must be 0 (off) or at least 1 second")
+        return value
 
     @field_validator("discord_public_key")
     @classmethod

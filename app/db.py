@@ -20,6 +20,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -27,6 +28,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import SessionTransaction
+from sqlalchemy.pool import NullPool
 
 from app.config import Settings, get_settings
 
@@ -161,6 +163,19 @@ class Database:
             self.configure(resolve_database_url())
         assert self._sessions is not None
         return self._sessions
+
+    async def dedicated_connection(self) -> AsyncConnection:
+        """A connection of its own, outside the pool, in autocommit: for state that belongs
+        to a session rather than a transaction (an advisory lock held for as long as the
+        process lives). Closing it closes the connection."""
+        engine = create_async_engine(
+            self.engine.url,
+            poolclass=NullPool,
+            connect_args={"prepare_threshold": None, "connect_timeout": 5},
+            hide_parameters=True,
+        )
+        connection = await engine.connect()
+        return await connection.execution_options(isolation_level="AUTOCOMMIT")
 
     async def dispose(self) -> None:
         if self._engine is not None:

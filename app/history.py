@@ -73,6 +73,26 @@ async def page(
     return SessionPage(sessions=rows, count=count, limit=limit, offset=offset)
 
 
+@dataclass(frozen=True)
+class ReviewPage:
+    """A few of the sessions waiting for review, oldest first; `total` counts them all."""
+
+    sessions: Sequence[Session]
+    total: int
+    more: bool
+
+
+async def awaiting_review(
+    db: AsyncSession, user_id: str, *, after: int = 0, limit: int = 5
+) -> ReviewPage:
+    """The user's sessions waiting for review after session `after` (0: from the first)."""
+    repository = SessionRepository(db)
+    unconfirmed = SessionStatus.ENDED_UNCONFIRMED
+    found = await repository.with_status_after(user_id, unconfirmed, after, limit + 1)
+    total = (await repository.count_with_status([user_id], unconfirmed)).get(user_id, 0)
+    return ReviewPage(sessions=found[:limit], total=total, more=len(found) > limit)
+
+
 async def export_csv(
     db: AsyncSession, user_id: str, *, first_day: date | None = None, last_day: date | None = None
 ) -> CsvExport:

@@ -17,6 +17,8 @@ ISSUE_URL_MAX_LENGTH = 300
 MAX_WEEKLY_HOURS = 168
 # A page of sessions, whatever size was asked for.
 MAX_PAGE_SIZE = 100
+# "Remind me after N minutes": at least a minute, at most a day (stale sessions end then).
+REMIND_AFTER_MAX_MINUTES = 1440
 
 
 def as_dict() -> dict[str, int]:
@@ -29,4 +31,5 @@ def as_dict() -> dict[str, int]:
         "issue_url": ISSUE_URL_MAX_LENGTH,
         "timezone": TIMEZONE_MAX_LENGTH,
         "hours": MAX_WEEKLY_HOURS,
+        "remind_after": REMIND_AFTER_MAX_MINUTES,
     }

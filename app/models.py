@@ -21,13 +21,16 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    literal_column,
     text,
+    true,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
-from sqlalchemy.sql.elements import TextClause
+from sqlalchemy.sql.elements import ColumnElement, TextClause
 
 from app.issues import CANONICAL_ISSUE_URL
+from app.limits import REMIND_AFTER_MAX_MINUTES
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -51,6 +54,7 @@ class SessionStatus(enum.StrEnum):
 
 
 ACTIVE_STATUSES = (SessionStatus.RUNNING, SessionStatus.PAUSED)
+_ACTIVE_SQL = "status IN ('RUNNING', 'PAUSED')"
 ENDED_STATUSES = (SessionStatus.ENDED_UNCONFIRMED, SessionStatus.ENDED_CONFIRMED)
 
 
@@ -83,6 +87,18 @@ class WebhookScope(enum.StrEnum):
     ORGANIZATION = "organization"
 
 
+DEFAULT_REMIND_AFTER_MINUTES = 120
+
+
+# When a user's summary is due, NULL ("work it out now") first. Queries spell it as the
+# index does (`summary_due_column`), so the planner uses the index.
+_SUMMARY_DUE_SQL = "coalesce(next_summary_at, '-infinity'::timestamptz)"
+
+
+def summary_due_column() -> ColumnElement[datetime]:
+    return literal_column(_SUMMARY_DUE_SQL, DateTime(timezone=True))
+
+
 def _in(column: str, values: type[enum.StrEnum]) -> str:
     return f"{column} IN ({', '.join(repr(str(v)) for v in values)})"
 
@@ -103,10 +119,29 @@ class User(TimestampMixin, Base):
     username: Mapped[str | None] = mapped_column(Text)
     timezone: Mapped[str] = mapped_column(Text)
     github_login: Mapped[str | None] = mapped_column(Text)
+    # NULL turns reminders off.
+    remind_after_minutes: Mapped[int | None] = mapped_column(
+        Integer, server_default=text(str(DEFAULT_REMIND_AFTER_MINUTES))
+    )
+    weekly_summary: Mapped[bool] = mapped_column(Boolean, server_default=true())
+    # When the next weekly summary is due: a Monday 08:00 in the user's timezone. NULL means
+    # "work it out at the next tick" (a new user, a new timezone, summaries turned back on),
+    # so the hot path that creates users never computes it.
+    next_summary_at: Mapped[datetime | None]
 
     __table_args__ = (
         # GitHub logins are case-insensitive, so uniqueness is too.
         Index("uq_users_github_login", text("lower(github_login)"), unique=True),
+        CheckConstraint(
+            f"remind_after_minutes BETWEEN 1 AND {REMIND_AFTER_MAX_MINUTES}",
+            "remind_after_minutes_range",
+        ),
+        # The tick's search for due summaries: a range scan over the users who want them.
+        Index(
+            "ix_users_summary_due",
+            text(_SUMMARY_DUE_SQL),
+            postgresql_where=text("weekly_summary"),
+        ),
     )
 
 
@@ -177,6 +212,9 @@ class Session(TimestampMixin, Base):
     github_repo: Mapped[str | None] = mapped_column(Text)
     github_issue_number: Mapped[int | None] = mapped_column(Integer)
     github_issue_url: Mapped[str | None] = mapped_column(Text)
+    # When the owner is next asked "Still working on …?"; NULL once asked, or when
+    # reminders are off. Only active sessions are ever reminded.
+    remind_at: Mapped[datetime | None]
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
     subject: Mapped[Subject] = relationship(lazy="raise")
@@ -217,6 +255,12 @@ class Session(TimestampMixin, Base):
             "github_repo",
             "github_issue_number",
             postgresql_where=text("status IN ('RUNNING', 'PAUSED')"),
+        ),
+        # The tick's search for due reminders: only active sessions still to be reminded.
+        Index(
+            "ix_sessions_remind_at",
+            "remind_at",
+            postgresql_where=text(f"{_ACTIVE_SQL} AND remind_at IS NOT NULL"),
         ),
     )
 
@@ -330,4 +374,58 @@ class SwitchOffer(TimestampMixin, Base):
     __table_args__ = (
         Index(None, "created_at"),
         CheckConstraint(ISSUE_URL_IS_CANONICAL, "github_issue_url"),
+    )
+
+
+class NotificationKind(enum.StrEnum):
+    REMINDER = "reminder"
+    WEEKLY_SUMMARY = "weekly_summary"
+
+
+class NotificationStatus(enum.StrEnum):
+    SENDING = "sending"  # claimed by a tick, which is sending it now
+    PENDING = "pending"  # a failed attempt; the next tick tries again
+    SENT = "sent"
+    FAILED = "failed"  # given up
+
+
+_RETRYABLE_SQL = "status IN ('sending', 'pending')"
+
+
+class Notification(TimestampMixin, Base):
+    """A message the scheduler decided to send: recorded once per (user, kind, key) in the
+    transaction that decided it, so no tick, however many run at once, sends it twice.
+
+    The message is stored as rendered, so a retry sends what was decided.
+    """
+
+    __tablename__ = "notifications"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    # The session a reminder is about: a retry is dropped once the session has ended.
+    session_id: Mapped[int | None] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"))
+    kind: Mapped[NotificationKind] = mapped_column(Text)
+    key: Mapped[str] = mapped_column(Text)
+    message: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    status: Mapped[NotificationStatus] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(SmallInteger, server_default="0")
+    updated_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    sent_at: Mapped[datetime | None]
+
+    __table_args__ = (
+        UniqueConstraint("user_id", "kind", "key"),
+        CheckConstraint(_in("kind", NotificationKind), "kind"),
+        CheckConstraint(_in("status", NotificationStatus), "status"),
+        CheckConstraint("attempts >= 0", "attempts_non_negative"),
+        # Health and pruning read by the last change.
+        Index(None, "updated_at"),
+        # What a tick retries: few rows, whatever the history.
+        Index("ix_notifications_retryable", "updated_at", postgresql_where=text(_RETRYABLE_SQL)),
+        # Deleting a session deletes its reminders; without this, each delete scans the table.
+        Index(
+            "ix_notifications_session_id",
+            "session_id",
+            postgresql_where=text("session_id IS NOT NULL"),
+        ),
     )

@@ -10,6 +10,7 @@
 | edit goal | any | the goal (empty clears it) |
 | confirm | ENDED_UNCONFIRMED | ENDED_CONFIRMED |
 | reopen | ENDED_UNCONFIRMED, if nothing else is active | RUNNING; the gap counts as paused |
+| keep going | RUNNING, PAUSED | the next reminder, `remind_after_minutes` from now |
 
 Every operation locks the acting user's row first, so two clicks or two devices
 serialise; the partial unique index on active sessions is the backstop. An action whose
@@ -24,7 +25,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app import accounts
+from app import accounts, reminders
 from app.clock import clock
 from app.durations import MAX_DURATION_SECONDS, format_duration, parse_duration
 from app.errors import Conflict, InvalidInput, NotFound, NotOwner
@@ -37,6 +38,7 @@ from app.models import (
     SessionSource,
     SessionStatus,
     StopReason,
+    User,
 )
 from app.repositories.sessions import SessionRepository
 from app.text import one_line, storable
@@ -70,8 +72,14 @@ async def get_locked(
     db: AsyncSession, user_id: str, session_id: int, username: str | None = None
 ) -> Session:
     """The user's session, read under the user's row lock, for an action on it."""
-    await accounts.ensure_user(db, user_id, username)
-    return await get(db, user_id, session_id)
+    return (await _owner_and_session(db, user_id, session_id, username))[1]
+
+
+async def _owner_and_session(
+    db: AsyncSession, user_id: str, session_id: int, username: str | None
+) -> tuple[User, Session]:
+    user = await accounts.ensure_user(db, user_id, username)
+    return user, await get(db, user_id, session_id)
 
 
 async def current(db: AsyncSession, user_id: str) -> Session | None:
@@ -99,7 +107,7 @@ async def clock_in(
     issue: IssueRef | None = None,
 ) -> Session:
     goal = clean_goal(goal)
-    await accounts.ensure_user(db, user_id, username)
+    user = await accounts.ensure_user(db, user_id, username)
     found = await accounts.find_or_create_subject(db, user_id, subject)
     now = clock.now()
     values: dict[str, Any] = {
@@ -109,6 +117,7 @@ async def clock_in(
         "goal": goal,
         "status": SessionStatus.RUNNING.value,
         "source": source.value,
+        "remind_at": reminders.after(now, user.remind_after_minutes),
         "created_at": now,
         "updated_at": now,
     }
@@ -228,6 +237,7 @@ async def _end(db: AsyncSession, session: Session, goal: str | None, reason: Sto
         "pause_started_at": None,
         "ended_at": now,
         "stop_reason": reason,
+        "remind_at": None,
         "updated_at": now,
     }
     goal = clean_goal(goal)
@@ -338,7 +348,7 @@ async def reopen(
     db: AsyncSession, user_id: str, session_id: int, *, username: str | None = None
 ) -> Outcome:
     """Undo a clock-out. The time since it ended counts as paused, so work is not inflated."""
-    session = await get_locked(db, user_id, session_id, username)
+    user, session = await _owner_and_session(db, user_id, session_id, username)
     if session.status in ACTIVE_STATUSES:
         return Outcome(
             session,
@@ -364,9 +374,24 @@ async def reopen(
         ended_at=None,
         effective_override_seconds=None,
         stop_reason=None,
+        remind_at=reminders.after(now, user.remind_after_minutes),
         updated_at=now,
     )
     return Outcome(session)
+
+
+async def keep_going(
+    db: AsyncSession, user_id: str, session_id: int, *, username: str | None = None
+) -> Session:
+    """The answer to a reminder: ask again `remind_after_minutes` from now. With reminders
+    off since, nothing is scheduled."""
+    user, session = await _owner_and_session(db, user_id, session_id, username)
+    if session.status not in ACTIVE_STATUSES:
+        raise Conflict("This session has ended, so there is nothing to keep going on.")
+    now = clock.now()
+    return await SessionRepository(db).save(
+        session, remind_at=reminders.after(now, user.remind_after_minutes), updated_at=now
+    )
 
 
 async def delete(db: AsyncSession, user_id: str, session_id: int) -> None:

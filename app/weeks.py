@@ -39,6 +39,19 @@ def week_bounds(timezone: str | ZoneInfo, week_start: date) -> tuple[datetime, d
     return local_midnight(monday, tz), local_midnight(monday + timedelta(days=7), tz)
 
 
+# Weekly summaries go out on Monday at this local time, once the week before is over.
+SUMMARY_TIME = time(8)
+
+
+def summary_time(timezone: str | ZoneInfo, week_start: date) -> datetime:
+    """The UTC instant of 08:00 on the Monday that starts the week, in `timezone`: when the
+    summary of the week before is due."""
+    tz = _as_zone(timezone)
+    # 08:00 on a Monday always exists, once: a scan of every zone's Mondays from 1970 to
+    # 2040 in tzdata found no clock change at that hour.
+    return datetime.combine(monday_of(week_start), SUMMARY_TIME, tzinfo=tz).astimezone(UTC)
+
+
 def check_day(day: date, name: str) -> date:
     if not EARLIEST_DAY <= day <= LATEST_DAY:
         raise InvalidInput(

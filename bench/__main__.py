@@ -3,7 +3,7 @@
 Benchmarks print figures and never fail on timing; the exit status is non-zero only when a
 benchmark could not run at all. Results go to bench/results/bench-<time>.json.
 
-    python -m bench [--only cold_start,statements,app_cpu,load,week_report] [--quick]
+    python -m bench [--only cold_start,statements,app_cpu,load,week_report,tick] [--quick]
                     [--concurrency 32] [--users 32] [--duration 3] [--rounds 3] [--sweep 1,4,8,16]
 """
 
@@ -18,11 +18,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import cold_start, load, profile, statements, week_report
+from bench import cold_start, load, profile, statements, tick, week_report
 from bench.common import load_average
 
 RESULTS = Path(__file__).resolve().parent / "results"
-BENCHMARKS = ("cold_start", "statements", "app_cpu", "load", "week_report")
+BENCHMARKS = ("cold_start", "statements", "app_cpu", "load", "week_report", "tick")
 
 
 def _row(metric: str, target: str, value: str, met: bool | None) -> tuple[str, str, str, str]:
@@ -91,6 +91,16 @@ def summary(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
                 median <= 5,
             )
         )
+    if "tick" in results:
+        figures = results["tick"]
+        rows.append(
+            _row(
+                f"tick, {figures['due']} of {figures['users']:,} users due (median)",
+                "-",
+                f"{figures['median_ms']:.1f} ms ({figures['idle_median_ms']:.1f} ms idle)",
+                None,
+            )
+        )
     return rows
 
 
@@ -144,6 +154,9 @@ def main(argv: list[str] | None = None) -> int:
         print("\nweek report:", flush=True)
         sessions = ["--sessions", "20000", "--runs", "20"] if args.quick else []
         results["week_report"] = week_report.main(sessions)
+    if "tick" in chosen:
+        print("\ntick:", flush=True)
+        results["tick"] = tick.main(["--rounds", "3"] if args.quick else [])
     meta["load_average_after"] = load_average()
     rows = summary(results)
     print_table(rows)

@@ -139,6 +139,8 @@ def timetrack(database_url: str, public_key_hex: str) -> Iterator[Served]:
         "DISCORD_PUBLIC_KEY": public_key_hex,
         "TIMETRACK_SECRET_KEY": "bench-" + os.urandom(16).hex(),
         "TIMETRACK_ENV": "development",
+        # Measure requests alone, not the scheduler's own ticks.
+        "TIMETRACK_TICK_SECONDS": "0",
     }
     argv = [sys.executable, "-m", "app", "serve", "--host", "127.0.0.1", "--port", str(port)]
     with _serve("timetrack", argv, env, "GET /api/health", {200}) as served:

@@ -1,6 +1,7 @@
 """The `timetrack` command line (also `python -m app`): serving, the database, tokens,
-sign-in links, the stale sweep and health. Discord's and GitHub's own commands live in
-their integrations (`timetrack discord ...`, `timetrack github ...`).
+sign-in links, scheduled work (the tick, the stale sweep) and health. Discord's and
+GitHub's own commands live in their integrations (`timetrack discord ...`,
+`timetrack github ...`).
 
 A user mistake prints one line on stderr and exits non-zero; tracebacks are for bugs.
 """
@@ -158,6 +159,21 @@ def stop_stale(
     typer.echo(f"Stopped {len(found)} stale session{plural} (open more than {threshold:g} h).")
     if pruned or delivered:
         typer.echo(f"timetrack: {delivered} DMs sent; {pruned} old event records pruned.", err=True)
+
+
+@cli.command("tick")
+def run_tick() -> None:
+    """Run scheduled work once: reminders, weekly summaries, retries and the stale sweep."""
+    from app.db import database
+    from server.cron.tick import tick
+
+    async def main() -> dict[str, int]:
+        try:
+            return (await tick()).counts()
+        finally:
+            await database.dispose()
+
+    typer.echo(json.dumps(asyncio.run(main())))
 
 
 @token_cli.command("create")

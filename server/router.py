@@ -21,6 +21,7 @@ from server import body_limit, errors, security
 from server import logging as request_log
 from server.api.router import router as api_router
 from server.cron.router import router as cron_router
+from server.cron.ticker import Ticker
 from server.integrations.discord import deferral
 from server.integrations.discord.router import router as discord_router
 from server.integrations.github import router as github
@@ -29,10 +30,18 @@ from server.web.router import router as web_router
 
 @asynccontextmanager
 async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+    settings = get_settings()
     # In production (TIMETRACK_ENV=production, or on Vercel) refuse to start without
     # TIMETRACK_SECRET_KEY and DATABASE_URL; the error names what is missing.
-    get_settings().check_production()
+    settings.check_production()
+    # A long-lived server runs scheduled work itself; on Vercel, functions live only for a
+    # request, and the cron calls /api/cron/tick instead.
+    ticker = None
+    if settings.tick_seconds > 0 and not settings.on_vercel:
+        ticker = Ticker(settings.tick_seconds).start()
     yield
+    if ticker is not None:
+        await ticker.stop()
     # Deferred Discord answers still being completed get to finish before the process ends.
     await deferral.drain()
 

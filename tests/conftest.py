@@ -28,8 +28,8 @@ from server.transaction import get_db
 # A Wednesday, well away from any DST change in Sydney.
 FROZEN_AT = datetime(2026, 11, 18, 1, 0, 0, tzinfo=UTC)
 TABLES = (
-    "switch_offers, processed_events, login_links, sign_ins, api_tokens, sessions,"
-    " weekly_allocations, subjects, users, auth_failures, webhook_secrets"
+    "notifications, switch_offers, processed_events, login_links, sign_ins, api_tokens,"
+    " sessions, weekly_allocations, subjects, users, auth_failures, webhook_secrets"
 )
 
 
@@ -46,6 +46,9 @@ def _test_database_url() -> str:
 @pytest.fixture(scope="session")
 def database_url() -> Iterator[str]:
     os.environ.setdefault("TIMETRACK_ENV", "test")
+    # Servers started by tests (in process or as `timetrack serve`) must not tick by
+    # themselves: tests run scheduled work when they mean to.
+    os.environ.setdefault("TIMETRACK_TICK_SECONDS", "0")
     get_settings.cache_clear()
     url = _test_database_url()
     migrate.upgrade(url)

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psycopg
@@ -19,6 +20,7 @@ from typer.testing import CliRunner
 from app import migrate
 from app.config import ConfigError, get_settings, load_settings
 from app.db import database, ensure_database, libpq_url, sqlalchemy_url
+from app.weeks import summary_time, week_start_for
 from server.cli import cli
 from server.router import app
 
@@ -66,6 +68,7 @@ def test_migrations_upgrade_match_the_models_and_downgrade(scratch_database: str
         "sign_ins",
         "auth_failures",
         "webhook_secrets",
+        "notifications",
     }
     migrate.check(url)  # raises if autogenerate finds any drift
 
@@ -120,6 +123,32 @@ def test_schema_refuses_an_issue_link_that_is_not_canonical(database_url: str) -
                 " github_issue_url, issue_title) VALUES ('z', 'a/b', 1, 'javascript:x', '')"
             )
         conn.rollback()
+
+
+def test_existing_users_get_their_first_summary_next_monday_morning(
+    scratch_database: str,
+) -> None:
+    url = sqlalchemy_url(scratch_database)
+    migrate.upgrade(url, "0005")
+    zones = {"a": "Australia/Sydney", "b": "Pacific/Honolulu", "c": "Nowhere/Land"}
+    with psycopg.connect(libpq_url(url)) as conn:
+        for user_id, zone in zones.items():
+            conn.execute("INSERT INTO users (id, timezone) VALUES (%s, %s)", (user_id, zone))
+    before = datetime.now(UTC)
+
+    migrate.upgrade(url)
+
+    with psycopg.connect(libpq_url(url)) as conn:
+        rows = conn.execute(
+            "SELECT id, remind_after_minutes, weekly_summary, next_summary_at FROM users"
+        ).fetchall()
+    found = {user_id: (minutes, summary, due) for user_id, minutes, summary, due in rows}
+    for user_id in ("a", "b"):
+        zone = zones[user_id]
+        next_monday = week_start_for(zone, before) + timedelta(days=7)
+        assert found[user_id] == (120, True, summary_time(zone, next_monday))
+    # A name the tz database does not know is worked out by the first tick instead.
+    assert found["c"] == (120, True, None)
 
 
 def test_schema_enforces_one_active_session_per_user(database_url: str) -> None:
@@ -188,6 +217,9 @@ def test_unknown_route_is_a_json_404(engine: object) -> None:
         ("DISCORD_PUBLIC_KEY", "not-hex"),
         ("TIMETRACK_BASE_URL", "ftp://example.com"),
         ("TIMETRACK_ENV", "staging"),
+        ("TIMETRACK_TICK_SECONDS", "-1"),
+        ("TIMETRACK_TICK_SECONDS", "0.5"),
+        ("TIMETRACK_TICK_SECONDS", "every minute"),
     ],
 )
 def test_a_bad_setting_is_one_line_naming_the_variable(

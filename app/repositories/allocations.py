@@ -6,7 +6,7 @@ from datetime import date, datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Date, DateTime, Text, bindparam, delete, func, select
+from sqlalchemy import Date, DateTime, Text, bindparam, delete, func, literal, select
 from sqlalchemy.dialects.postgresql import insert
 
 from app.models import Session, Subject, WeeklyAllocation
@@ -43,6 +43,48 @@ class AllocationRepository(Repository):
             set_={"minutes_allocated": minutes, "updated_at": at},
         )
         await self.db.execute(statement)
+
+    async def count(self, user_id: str, week: date) -> int:
+        statement = select(func.count()).where(
+            WeeklyAllocation.user_id == user_id, WeeklyAllocation.week_start_date == week
+        )
+        return int(await self.db.scalar(statement) or 0)
+
+    async def copy(self, user_id: str, source: date, target: date, at: datetime) -> int:
+        """Copy the week of `source`'s plan to the week of `target`, one statement; subjects
+        already planned in the target week are left as they are. Returns how many were
+        copied."""
+        rows = select(
+            WeeklyAllocation.user_id,
+            WeeklyAllocation.subject_id,
+            literal(target, Date),
+            WeeklyAllocation.minutes_allocated,
+            literal(at, DateTime(timezone=True)),
+            literal(at, DateTime(timezone=True)),
+        ).where(WeeklyAllocation.user_id == user_id, WeeklyAllocation.week_start_date == source)
+        statement = (
+            insert(WeeklyAllocation)
+            .from_select(
+                [
+                    "user_id",
+                    "subject_id",
+                    "week_start_date",
+                    "minutes_allocated",
+                    "created_at",
+                    "updated_at",
+                ],
+                rows,
+            )
+            .on_conflict_do_nothing(
+                index_elements=[
+                    WeeklyAllocation.user_id,
+                    WeeklyAllocation.subject_id,
+                    WeeklyAllocation.week_start_date,
+                ]
+            )
+            .returning(WeeklyAllocation.id)
+        )
+        return len((await self.db.execute(statement)).all())
 
     async def remove(self, user_id: str, subject_id: int, week: date) -> None:
         await self.db.execute(

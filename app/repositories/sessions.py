@@ -186,6 +186,59 @@ class SessionRepository(Repository):
         )
         return (await self.db.execute(statement)).scalars().all()
 
+    async def reminder_owners_due(self, now: datetime, limit: int) -> list[str]:
+        """Owners of the active sessions whose reminder is due, the longest-waiting first:
+        a range scan of the partial index `ix_sessions_remind_at`."""
+        statement = (
+            select(Session.user_id)
+            .where(
+                Session.status.in_(ACTIVE_STATUSES),
+                Session.remind_at.is_not(None),
+                Session.remind_at <= now,
+            )
+            .order_by(Session.remind_at)
+            .limit(limit)
+        )
+        return list((await self.db.execute(statement)).scalars())
+
+    async def active_for_users(self, user_ids: Sequence[str]) -> Sequence[Session]:
+        statement = (
+            _with_subject()
+            .where(Session.user_id.in_(user_ids), Session.status.in_(ACTIVE_STATUSES))
+            .order_by(Session.remind_at, Session.id)
+        )
+        return (await self.db.execute(statement)).scalars().all()
+
+    async def clear_reminders(self, sessions: Sequence[Session]) -> None:
+        """Mark the sessions reminded; the ORM sends the UPDATEs as one batch."""
+        for session in sessions:
+            session.remind_at = None
+        await self.db.flush()
+
+    async def count_with_status(
+        self, user_ids: Sequence[str], status: SessionStatus
+    ) -> dict[str, int]:
+        """How many sessions each user has in `status`; users with none are left out."""
+        statement = (
+            select(Session.user_id, func.count())
+            .where(Session.user_id.in_(user_ids), Session.status == status)
+            .group_by(Session.user_id)
+        )
+        return {user_id: int(count) for user_id, count in await self.db.execute(statement)}
+
+    async def with_status_after(
+        self, user_id: str, status: SessionStatus, after_id: int, limit: int
+    ) -> Sequence[Session]:
+        """A page of the user's sessions in `status`, oldest first, after session `after_id`
+        (a key that stays put when sessions before it change status)."""
+        statement = (
+            _with_subject()
+            .where(Session.user_id == user_id, Session.status == status, Session.id > after_id)
+            .order_by(Session.id)
+            .limit(limit)
+        )
+        return (await self.db.execute(statement)).scalars().all()
+
     async def started_before(self, cutoff: datetime) -> Sequence[Session]:
         """Active sessions that started before `cutoff`, oldest first."""
         statement = (

@@ -1,12 +1,14 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, func, literal_column, select
 from sqlalchemy.dialects.postgresql import insert
 
-from app.models import User
+from app.models import User, summary_due_column
 from app.repositories.base import Repository
 
 
@@ -47,3 +49,27 @@ class UserRepository(Repository):
     async def by_github_login(self, login: str) -> User | None:
         statement = select(User).where(func.lower(User.github_login) == login.lower())
         return (await self.db.execute(statement)).scalar_one_or_none()
+
+    async def lock(self, user_ids: Sequence[str]) -> Sequence[User]:
+        """Lock several users in one statement, in `accounts.in_lock_order`, and read them.
+
+        Rows are locked in the order they are sorted; "C" orders text by code point, as
+        Python sorts it, whatever the database's collation.
+        """
+        statement = (
+            select(User)
+            .where(User.id.in_(user_ids))
+            .order_by(literal_column('users.id COLLATE "C"'))
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        return (await self.db.execute(statement)).scalars().all()
+
+    async def summary_due(self, now: datetime, limit: int) -> list[str]:
+        """Users whose weekly summary is due (or not yet worked out), the longest-waiting
+        first: a range scan of the partial index `ix_users_summary_due`."""
+        due = summary_due_column()
+        statement = (
+            select(User.id).where(User.weekly_summary, due <= now).order_by(due).limit(limit)
+        )
+        return list((await self.db.execute(statement)).scalars())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from app import accounts
+from app import accounts, reminders, summaries
 from server.api.routing import AuthFirstRoute
 from server.api.schemas import MeOut, MePatchIn, SubjectListOut, SubjectOut, error_responses
 from server.auth.caller import CurrentCaller
@@ -22,12 +22,20 @@ async def get_me(caller: CurrentCaller) -> MeOut:
 
 
 @router.patch(
-    "/me", response_model=MeOut, summary="Change your timezone", responses=error_responses(422)
+    "/me",
+    response_model=MeOut,
+    summary="Change your timezone, reminders or weekly summary",
+    responses=error_responses(422),
 )
 async def patch_me(body: MePatchIn, caller: CurrentCaller, db: Db) -> MeOut:
     user = caller.user
     if body.timezone is not None:
         user = await accounts.set_timezone(db, caller.id, body.timezone)
+    # Sent as null, remind_after_minutes turns reminders off; left out, it stays as it is.
+    if "remind_after_minutes" in body.model_fields_set:
+        user = await reminders.set_remind_after(db, caller.id, body.remind_after_minutes)
+    if body.weekly_summary is not None:
+        user = await summaries.set_weekly_summary(db, caller.id, body.weekly_summary)
     return MeOut.of(user)
 
 

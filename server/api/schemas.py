@@ -10,7 +10,14 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+)
 
 from app.allocation import WeekReport, remaining_seconds
 from app.limits import (
@@ -18,6 +25,7 @@ from app.limits import (
     GOAL_MAX_LENGTH,
     ISSUE_URL_MAX_LENGTH,
     NOTE_MAX_LENGTH,
+    REMIND_AFTER_MAX_MINUTES,
     SUBJECT_MAX_LENGTH,
     TIMEZONE_MAX_LENGTH,
 )
@@ -156,6 +164,10 @@ class MeOut(BaseModel):
     username: str | None
     timezone: str
     github_login: str | None
+    remind_after_minutes: int | None = Field(
+        description="A DM asks whether you are still working after this long; null: never."
+    )
+    weekly_summary: bool = Field(description="Last week's summary by DM on Monday morning.")
     created_at: Timestamp
 
     @classmethod
@@ -165,14 +177,27 @@ class MeOut(BaseModel):
             username=user.username,
             timezone=user.timezone,
             github_login=user.github_login,
+            remind_after_minutes=user.remind_after_minutes,
+            weekly_summary=user.weekly_summary,
             created_at=iso_utc(user.created_at),
         )
 
 
 class MePatchIn(Body):
+    """Only the fields sent change; null leaves a field as it is, except
+    `remind_after_minutes`, where null turns reminders off."""
+
     timezone: Text | None = Field(
         default=None, max_length=TIMEZONE_MAX_LENGTH, examples=["Europe/Berlin"]
     )
+    remind_after_minutes: StrictInt | None = Field(
+        default=None,
+        ge=1,
+        le=REMIND_AFTER_MAX_MINUTES,
+        description="Minutes before a reminder; null turns reminders off.",
+        examples=[120],
+    )
+    weekly_summary: StrictBool | None = Field(default=None, examples=[True])
 
 
 class SubjectOut(BaseModel):

@@ -157,7 +157,15 @@ async def test_me_shows_the_caller_and_changes_the_timezone(
 ) -> None:
     me = await client.get("/api/me", headers=alice.headers)
     assert me.status_code == 200
-    assert set(me.json()) == {"id", "username", "timezone", "github_login", "created_at"}
+    assert set(me.json()) == {
+        "id",
+        "username",
+        "timezone",
+        "github_login",
+        "remind_after_minutes",
+        "weekly_summary",
+        "created_at",
+    }
     assert me.json()["timezone"] == "Australia/Sydney"
 
     changed = await client.patch(

@@ -44,7 +44,7 @@ def test_definitions_match_the_contract() -> None:
             "status": [],
         },
         "alloc": {"set": ["subject", "hours"], "show": []},
-        "settings": {"timezone": ["zone"]},
+        "settings": {"timezone": ["zone"], "reminders": ["minutes"], "summary": ["weekly"]},
         "report": {"period": []},
         "web": {},
         "github": {"link": [], "unlink": []},
@@ -56,6 +56,10 @@ def test_definitions_match_the_contract() -> None:
     assert hours == hours | {"type": 10, "min_value": 0, "max_value": 168, "required": True}
     zone = COMMANDS[2]["options"][0]["options"][0]
     assert zone["autocomplete"] is True
+    minutes = COMMANDS[2]["options"][1]["options"][0]
+    assert minutes == minutes | {"type": 3, "required": True}  # a number, or "off"
+    weekly = COMMANDS[2]["options"][2]["options"][0]
+    assert [choice["value"] for choice in weekly["choices"]] == ["on", "off"]
     for command in COMMANDS:
         assert command["integration_types"] == [0, 1]
         assert command["contexts"] == [0, 1, 2]

@@ -12,14 +12,22 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
+from httpx import ASGITransport, AsyncClient
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from app import events
+from app import accounts, events
 from app import session as sessions
 from app.clock import clock
 from app.config import get_settings
 from app.db import database
-from app.models import Session, SessionSource
+from app.models import (
+    Notification,
+    NotificationKind,
+    NotificationStatus,
+    Session,
+    SessionSource,
+)
+from tests.inbox import Inbox, discord_inbox
 
 ROOT = Path(__file__).resolve().parents[2]
 # Nothing listens on port 1: connecting fails at once, as with a database that is down.
@@ -80,6 +88,26 @@ async def delivery_at(
             clock.freeze(was)
 
 
+async def notification_at(
+    db: AsyncSession, user_id: str, at: datetime, status: NotificationStatus, attempts: int = 1
+) -> None:
+    """A scheduled message whose last change was at `at`, in `status`."""
+    await accounts.ensure_user(db, user_id)
+    db.add(
+        Notification(
+            user_id=user_id,
+            kind=NotificationKind.REMINDER,
+            key=fresh_user_id("key"),
+            message={"content": "x"},
+            status=status,
+            attempts=attempts,
+            created_at=at,
+            updated_at=at,
+        )
+    )
+    await db.flush()
+
+
 def hours_ago(now: datetime, hours: float) -> datetime:
     return now - timedelta(hours=hours)
 
@@ -103,6 +131,26 @@ async def unreachable_database(
         finally:
             database._engine, database._sessions = saved_engine, saved_sessions
     assert database.engine is engine
+
+
+def bearer(secret: str = CRON_SECRET) -> dict[str, str]:
+    return {"Authorization": f"Bearer {secret}"}
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def real_client(engine: object) -> AsyncIterator[AsyncClient]:
+    """The app with its own transactions (no test override): commits are real."""
+    from server.router import app
+
+    async with AsyncClient(transport=ASGITransport(app=app), base_url="http://ops") as http:
+        yield http
+
+
+@pytest.fixture
+def inbox(settings_env: pytest.MonkeyPatch) -> Iterator[Inbox]:
+    """A bot token, and Discord's DM endpoints faked: what each user was sent."""
+    with discord_inbox(settings_env) as faked:
+        yield faked
 
 
 @pytest.fixture

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import httpx
 import psycopg
 import pytest
-import pytest_asyncio
 import respx
 from httpx import ASGITransport, AsyncClient
 from sqlalchemy import func, select
@@ -20,8 +18,10 @@ from app.config import get_settings
 from app.db import libpq_url
 from app.models import ProcessedEvent, Session, SessionStatus, StopReason
 from server.router import app
+from tests.inbox import DM_FAILURES
 from tests.ops.conftest import (
     CRON_SECRET,
+    bearer,
     delivery_at,
     fresh_user_id,
     hours_ago,
@@ -31,17 +31,6 @@ from tests.ops.conftest import (
 API_BASE = "https://discord.test/api/v10"
 BOT_TOKEN = "bot-token-for-tests"
 PATH = "/api/cron/stop-stale"
-
-
-def bearer(secret: str = CRON_SECRET) -> dict[str, str]:
-    return {"Authorization": f"Bearer {secret}"}
-
-
-@pytest_asyncio.fixture(loop_scope="session")
-async def real_client(engine: object) -> AsyncIterator[AsyncClient]:
-    """The app with its own transactions (no test override): commits are real."""
-    async with AsyncClient(transport=ASGITransport(app=app), base_url="http://ops") as http:
-        yield http
 
 
 @pytest.fixture
@@ -247,15 +236,7 @@ async def test_owners_get_their_card_by_dm_after_the_commit(
         assert "flags" not in message or not message["flags"] & 64
 
 
-@pytest.mark.parametrize(
-    "failure",
-    [
-        httpx.Response(403, json={"message": "Cannot send messages to this user", "code": 50007}),
-        httpx.Response(500, text="oops"),
-        httpx.ConnectError("no route"),
-    ],
-    ids=["refused", "server-error", "unreachable"],
-)
+@DM_FAILURES
 async def test_a_failed_dm_never_fails_the_cron(
     real_client: AsyncClient,
     committed: async_sessionmaker[AsyncSession],

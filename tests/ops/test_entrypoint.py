@@ -195,10 +195,11 @@ def test_the_bundle_keeps_the_code_it_runs() -> None:
     assert {"tests", "bench"} <= dropped
 
 
-def test_the_cron_calls_the_stop_stale_endpoint_once_a_day() -> None:
+def test_the_cron_calls_the_tick_once_a_day() -> None:
     [cron] = vercel()["crons"]
 
-    assert cron["path"] == "/api/cron/stop-stale"
+    # One tick does all scheduled work, the stale sweep included.
+    assert cron["path"] == "/api/cron/tick"
     methods = set(app.openapi()["paths"][cron["path"]])
     assert "get" in methods  # Vercel's cron sends a GET
     minute, hour, *rest = cron["schedule"].split()

@@ -12,11 +12,13 @@ import app as package
 from app.clock import Clock
 from app.config import get_settings
 from app.events import DISCORD_INTERACTION
+from app.models import NotificationStatus
 from server.router import app
 from tests.ops.conftest import (
     delivery_at,
     fresh_user_id,
     hours_ago,
+    notification_at,
     run_timetrack,
     session_started_at,
 )
@@ -49,6 +51,18 @@ async def seed(sessions_factory: async_sessionmaker[AsyncSession], frozen: Clock
         await delivery_at(db, hours_ago(now, 5), succeeded=False)
         await delivery_at(db, hours_ago(now, 24.1), succeeded=False)
         await delivery_at(db, hours_ago(now, 1), succeeded=False, kind=DISCORD_INTERACTION)
+        # Scheduled messages settled in the last 24 h: two sent, one waiting for another
+        # attempt, one given up. One given up earlier, and one being sent, don't count.
+        user = fresh_user_id()
+        for hours, status in (
+            (1, NotificationStatus.SENT),
+            (23.9, NotificationStatus.SENT),
+            (2, NotificationStatus.PENDING),
+            (3, NotificationStatus.FAILED),
+            (24.1, NotificationStatus.FAILED),
+            (0, NotificationStatus.SENDING),
+        ):
+            await notification_at(db, user, hours_ago(now, hours), status)
 
 
 async def test_health_counts_active_and_stale_sessions_and_recent_deliveries(
@@ -67,6 +81,7 @@ async def test_health_counts_active_and_stale_sessions_and_recent_deliveries(
         "stale_sessions": 2,
         "stale_after_hours": 24,
         "webhooks_24h": {"deliveries": 3, "succeeded": 2, "success_rate": 0.6667},
+        "notifications_24h": {"sent": 2, "retrying": 1, "failed": 1},
     }
 
 
@@ -113,6 +128,7 @@ async def test_no_deliveries_means_no_rate_rather_than_zero(
     assert status == 200
     assert body["active_sessions"] == 0
     assert body["webhooks_24h"] == {"deliveries": 0, "succeeded": 0, "success_rate": None}
+    assert body["notifications_24h"] == {"sent": 0, "retrying": 0, "failed": 0}
 
 
 async def test_health_is_503_json_when_the_database_is_down(

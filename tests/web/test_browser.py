@@ -164,6 +164,42 @@ async def test_the_timezone_setting_saves(page: Any, live: Live) -> None:
     assert (await rest(live, "GET", "/api/me")).json()["timezone"] == "Europe/Berlin"
 
 
+async def test_the_reminder_and_summary_settings_save(page: Any, live: Live) -> None:
+    await sign_in(page, live)
+    remind = page.get_by_label("Remind me after (minutes)")
+    summary = page.get_by_label("Weekly summary")
+    save = page.get_by_role("button", name="Save reminders")
+    await expect(remind).to_have_value("120")
+    await expect(summary).to_be_checked()
+
+    await remind.fill("45")
+    await summary.uncheck()
+    await save.click()
+    await expect(page.get_by_role("status")).to_have_text(
+        "A reminder after 45m, and no weekly summary."
+    )
+    me = (await rest(live, "GET", "/api/me")).json()
+    assert (me["remind_after_minutes"], me["weekly_summary"]) == (45, False)
+
+    # The server's reason for a refusal shows, and nothing changes.
+    await remind.fill("2000")
+    await save.click()
+    await expect(page.get_by_role("alert")).to_contain_text("remind_after_minutes")
+    assert (await rest(live, "GET", "/api/me")).json()["remind_after_minutes"] == 45
+
+    await remind.fill("")
+    await summary.check()
+    await remind.press("Enter")
+    await expect(page.get_by_role("status")).to_have_text(
+        "No reminders, and a weekly summary on Monday."
+    )
+    await page.reload()
+    await expect(remind).to_have_value("")
+    await expect(summary).to_be_checked()
+    me = (await rest(live, "GET", "/api/me")).json()
+    assert (me["remind_after_minutes"], me["weekly_summary"]) == (None, True)
+
+
 async def test_every_control_is_labelled_and_reachable_by_keyboard(page: Any, live: Live) -> None:
     await sign_in(page, live)
 

@@ -12,6 +12,7 @@ from app.limits import (
     DURATION_MAX_LENGTH,
     GOAL_MAX_LENGTH,
     MAX_WEEKLY_HOURS,
+    REMIND_AFTER_MAX_MINUTES,
     SUBJECT_MAX_LENGTH,
     TIMEZONE_MAX_LENGTH,
 )
@@ -150,6 +151,31 @@ COMMANDS: list[dict[str, Any]] = [
                 "required": True,
                 "autocomplete": True,
                 "max_length": TIMEZONE_MAX_LENGTH,
+            },
+        ),
+        _sub(
+            "reminders",
+            "Get a DM when a session has run this long",
+            {
+                "type": STRING,
+                "name": "minutes",
+                "description": (
+                    f"Minutes, 1 to {REMIND_AFTER_MAX_MINUTES} (or 1h 30m), or off; default 120"
+                ),
+                "required": True,
+                "min_length": 1,
+                "max_length": DURATION_MAX_LENGTH,
+            },
+        ),
+        _sub(
+            "summary",
+            "Last week's plan against what you tracked, by DM on Monday morning",
+            {
+                "type": STRING,
+                "name": "weekly",
+                "description": "Send the weekly summary?",
+                "required": True,
+                "choices": [{"name": "on", "value": "on"}, {"name": "off", "value": "off"}],
             },
         ),
     ),

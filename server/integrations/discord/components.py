@@ -8,11 +8,12 @@ inside the interaction's transaction and returns the callback body.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import date
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app import allocation
+from app import allocation, history
 from app import session as sessions
 from app.clock import clock
 from app.errors import Conflict, InvalidInput
@@ -133,20 +134,89 @@ async def submit_edit_goal(
     return _card_answer(interaction, outcome.session, outcome.notice)
 
 
-async def show_week(
-    db: AsyncSession, interaction: ComponentInteraction, ref: str
-) -> dict[str, Any]:
-    """◀ ▶ on the week view: the same message, showing another week."""
+def _monday(ref: str) -> date:
     try:
         monday = parse_week(ref)
     except InvalidInput:
         monday = None
     if monday is None:
         raise UnsupportedComponent(ref)
-    report = await allocation.week_report(db, interaction.user_id, week=monday)
-    message = views.week_report_message(report)
-    message.pop("flags")  # an update keeps the message as private as it was
+    return monday
+
+
+def _in_place(message: dict[str, Any]) -> dict[str, Any]:
+    message.pop("flags", None)  # an update keeps the message as private as it was
     return views.update(message)
+
+
+async def show_week(
+    db: AsyncSession, interaction: ComponentInteraction, ref: str
+) -> dict[str, Any]:
+    """◀ ▶ on the week view: the same message, showing another week."""
+    report = await allocation.week_report(db, interaction.user_id, week=_monday(ref))
+    return _in_place(views.week_report_message(report))
+
+
+async def keep_going(
+    db: AsyncSession, interaction: ComponentInteraction, ref: str
+) -> dict[str, Any]:
+    """Keep going on a reminder: the card, saying when the next reminder comes."""
+    session_id = row_id(ref)
+    try:
+        session = await sessions.keep_going(
+            db, interaction.user_id, session_id, username=interaction.username
+        )
+    except Conflict as conflict:
+        return await _stale_card_or_raise(db, interaction, session_id, views.SNOOZE, conflict)
+    if session.remind_at is None:
+        notice = "Keep going! Reminders are off, so I won't ask again."
+    else:
+        notice = f"Keep going! I'll ask again <t:{int(session.remind_at.timestamp())}:R>."
+    return _card_answer(interaction, session, notice)
+
+
+async def plan_week(
+    db: AsyncSession, interaction: ComponentInteraction, ref: str
+) -> dict[str, Any]:
+    """Plan this week, from a weekly summary: this week's plan, privately, with a button
+    that copies the plan of the week summarised (`ref`)."""
+    source = _monday(ref)
+    report = await allocation.week_report(db, interaction.user_id)
+    planned = await allocation.has_plan(db, interaction.user_id, source)
+    return views.reply(views.plan_message(report, source, planned))
+
+
+async def copy_plan(
+    db: AsyncSession, interaction: ComponentInteraction, ref: str
+) -> dict[str, Any]:
+    """Copy the plan of the week of `ref` to this week; the week view shows the result."""
+    copied = await allocation.copy_plan(
+        db, interaction.user_id, _monday(ref), username=interaction.username
+    )
+    return _in_place(views.copied_plan_message(copied))
+
+
+async def review_sessions(
+    db: AsyncSession, interaction: ComponentInteraction, ref: str
+) -> dict[str, Any]:
+    """The clicker's sessions waiting for review, after session `ref`. From the summary
+    (`review:0`) the list is a new private message; its More button turns the page."""
+    after = row_id(ref)
+    page = await history.awaiting_review(
+        db, interaction.user_id, after=after, limit=views.REVIEW_PAGE
+    )
+    message = views.review_list_message(page, clock.now())
+    return views.reply(message) if after == 0 else _in_place(message)
+
+
+async def open_card(
+    db: AsyncSession, interaction: ComponentInteraction, ref: str
+) -> dict[str, Any]:
+    """One session's card, privately, with its usual buttons (the review list's buttons)."""
+    session = await sessions.get(db, interaction.user_id, row_id(ref))
+    card = views.session_card(session, clock.now())
+    card["flags"] = views.EPHEMERAL
+    return views.reply(card)
 
 
 COMPONENT_HANDLERS: dict[str, ComponentHandler] = {
@@ -155,6 +225,11 @@ COMPONENT_HANDLERS: dict[str, ComponentHandler] = {
     "edit_purpose": open_edit_goal,
     switch.SWITCH: switch.switch_button,
     views.WEEK: show_week,
+    views.SNOOZE: keep_going,
+    views.PLAN: plan_week,
+    views.PLAN_COPY: copy_plan,
+    views.REVIEW: review_sessions,
+    views.CARD: open_card,
 }
 
 # Actions whose answer is a modal: Discord allows no deferral before a modal.

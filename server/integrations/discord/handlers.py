@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app import accounts, allocation, entries, reports
+from app import accounts, allocation, entries, reminders, reports, summaries
 from app import session as sessions
 from app.clock import clock
 from app.config import get_settings
@@ -191,6 +191,40 @@ async def settings_timezone(db: AsyncSession, interaction: CommandInteraction) -
     )
 
 
+async def settings_reminders(db: AsyncSession, interaction: CommandInteraction) -> dict[str, Any]:
+    minutes = reminders.parse_minutes(_text(interaction.options(), "minutes") or "")
+    user = await reminders.set_remind_after(
+        db, interaction.user_id, minutes, username=interaction.username
+    )
+    if user.remind_after_minutes is None:
+        text = "Reminders are off. Turn them on with `/settings reminders minutes:120`."
+    else:
+        after = format_duration(user.remind_after_minutes * 60)
+        text = (
+            f"When a session has run for **{after}**, I'll DM you to ask whether you're "
+            "still on it."
+        )
+    return views.reply(views.notice_message(text))
+
+
+async def settings_summary(db: AsyncSession, interaction: CommandInteraction) -> dict[str, Any]:
+    choice = _text(interaction.options(), "weekly")
+    if choice not in ("on", "off"):
+        raise InvalidInput("Choose on or off.")
+    on = choice == "on"
+    user = await summaries.set_weekly_summary(
+        db, interaction.user_id, on, username=interaction.username
+    )
+    if on:
+        text = (
+            "Every Monday at 08:00 in "
+            f"{user.timezone} I'll DM you last week's plan against what you tracked."
+        )
+    else:
+        text = "Weekly summaries are off."
+    return views.reply(views.notice_message(text))
+
+
 async def web(db: AsyncSession, interaction: CommandInteraction) -> dict[str, Any]:
     url = await accounts.create_login_link(db, interaction.user_id, interaction.username)
     return views.reply(views.login_link_message(url))
@@ -224,6 +258,8 @@ COMMANDS_BY_PATH: dict[tuple[str, ...], Command] = {
     ("alloc", "show"): Command(alloc_show, private=True),
     ("report",): Command(report, private=True),
     ("settings", "timezone"): Command(settings_timezone, private=True),
+    ("settings", "reminders"): Command(settings_reminders, private=True),
+    ("settings", "summary"): Command(settings_summary, private=True),
     ("web",): Command(
         web,
         private=True,

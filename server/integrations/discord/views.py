@@ -8,15 +8,17 @@ Lines are kept short so cards read well on a phone.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from app.allocation import WeekReport, remaining_seconds
+from app.allocation import CopiedPlan, WeekReport, remaining_seconds
 from app.durations import format_duration
+from app.history import ReviewPage
 from app.limits import DURATION_MAX_LENGTH, GOAL_MAX_LENGTH
 from app.models import Session, SessionSource, SessionStatus, StopReason
 from app.reports import Summary
 from app.repositories.allocations import WeekRow
+from app.summaries import WeeklySummary
 from app.text import clip
 from app.timing import session_times
 from app.weeks import week_start_for
@@ -226,30 +228,37 @@ def _week_row_lines(row: WeekRow) -> list[str]:
     return [name, f"`{bar}` {tracked} / {planned} · {tail}"]
 
 
-def week_report_message(report: WeekReport) -> dict[str, Any]:
-    """This week's plan against what was tracked, one short block per subject (ephemeral)."""
+def _week_embed(report: WeekReport, title: str, footnote: str | None = None) -> dict[str, Any]:
+    """Plan against tracked, one short block per subject, then the total (and a footnote).
+    Many subjects are cut short; the total and the footnote always show."""
     blocks = ["\n".join(_week_row_lines(row)) for row in report.rows]
     if not blocks:
         blocks = ["Nothing planned or tracked in this week.\nPlan with `/alloc set`."]
     total_planned = report.total_allocated_seconds
     total_tracked = report.total_tracked_seconds
-    totals = f"**Total** {format_duration(total_tracked)} / {format_duration(total_planned)}"
+    tail = f"**Total** {format_duration(total_tracked)} / {format_duration(total_planned)}"
     planned_left = sum(remaining_seconds(row) for row in report.rows if not row.unplanned)
     if planned_left:
-        totals += f" · {format_duration(planned_left)} left"
+        tail += f" · {format_duration(planned_left)} left"
+    if footnote:
+        tail += f"\n\n{footnote}"
     description = "\n\n".join(blocks)
-    room = EMBED_DESCRIPTION_LIMIT - len(totals) - 4
+    room = EMBED_DESCRIPTION_LIMIT - len(tail) - 4
     if len(description) > room:
         description = description[: room - 1].rsplit("\n\n", 1)[0] + "\n\n…"
-    embed = {
-        "title": f"Week of {report.week_start:%a %d %b %Y}",
-        "description": f"{description}\n\n{totals}",
+    return {
+        "title": title,
+        "description": f"{description}\n\n{tail}",
         "color": 0x5865F2,
         "footer": {"text": f"Weeks start on Monday in {report.timezone}"},
     }
+
+
+def week_report_message(report: WeekReport) -> dict[str, Any]:
+    """This week's plan against what was tracked, one short block per subject (ephemeral)."""
     return {
         "content": "",
-        "embeds": [embed],
+        "embeds": [_week_embed(report, f"Week of {report.week_start:%a %d %b %Y}")],
         "components": [week_navigation(report)],
         "flags": EPHEMERAL,
         "allowed_mentions": NO_MENTIONS,
@@ -270,6 +279,129 @@ def week_navigation(report: WeekReport) -> dict[str, Any]:
         buttons.append(button("This week", WEEK, current.isoformat()))
     buttons.append(button("Next week ▶", WEEK, after.isoformat()))
     return action_row(*buttons)
+
+
+# --- Scheduled messages and what their buttons answer ------------------------------------
+
+SNOOZE = "snooze"
+PLAN = "plan"
+PLAN_COPY = "plan_copy"
+REVIEW = "review"
+CARD = "card"
+REVIEW_PAGE = 5
+
+
+def reminder_card(session: Session, now: datetime) -> dict[str, Any]:
+    """An active session's card asking whether it still runs: Pause (or Resume), Clock out,
+    and Keep going (`snooze:<id>`), which asks again later."""
+    ran = format_duration(session_times(session, now).measured)
+    notice = (
+        f"⏰ Still working on **{escape(session.subject.name)}**? It started {ran} ago. "
+        "Pause or clock out if you stopped; or keep going, and I'll ask again later."
+    )
+    card = session_card(session, now, notice=notice)
+    # The card's first two buttons: Pause (Resume when paused), then Clock out.
+    answers = BUTTONS[SessionStatus(session.status)][:2]
+    card["components"] = [
+        action_row(
+            *(button(label, action, session.id, style) for action, label, style in answers),
+            button("Keep going", SNOOZE, session.id, SUCCESS),
+        )
+    ]
+    return card
+
+
+def _count(count: int, noun: str) -> str:
+    return f"{count} {noun}" + ("" if count == 1 else "s")
+
+
+def weekly_summary_message(summary: WeeklySummary) -> dict[str, Any]:
+    """Last week's plan against what was tracked (the `/alloc show` layout), the sessions
+    still waiting for review, and buttons to plan this week and to review them."""
+    report = summary.report
+    waiting = summary.awaiting_review
+    footnote = None
+    if waiting:
+        verb = "waits" if waiting == 1 else "wait"
+        footnote = f"⏳ {_count(waiting, 'session')} {verb} for your review."
+    embed = _week_embed(report, f"Your week of {report.week_start:%a %d %b %Y}", footnote)
+    buttons = [button("Plan this week", PLAN, report.week_start.isoformat(), PRIMARY)]
+    if waiting:
+        buttons.append(button(f"Review {_count(waiting, 'session')}", REVIEW, 0))
+    return {
+        "content": "📊 Your week in review: last week's plan against what you tracked.",
+        "embeds": [embed],
+        "components": [action_row(*buttons)],
+        "allowed_mentions": NO_MENTIONS,
+    }
+
+
+def plan_message(report: WeekReport, source: date, source_planned: bool) -> dict[str, Any]:
+    """This week's plan, ready to fill in: one click copies the plan of the week of
+    `source` (`plan_copy:<Monday>`), or `/alloc set` plans one subject."""
+    message = week_report_message(report)
+    week = f"{source.day} {source:%b}"
+    if not source_planned:
+        message["content"] = f"Nothing was planned in the week of {week}. Plan with `/alloc set`."
+        return message
+    message["content"] = f"Copy the plan of the week of {week}, or plan with `/alloc set`."
+    copy = button(f"Copy the plan of the week of {week}", PLAN_COPY, source.isoformat(), PRIMARY)
+    message["components"].append(action_row(copy))
+    return message
+
+
+def copied_plan_message(copied: CopiedPlan) -> dict[str, Any]:
+    message = week_report_message(copied.report)
+    week = f"{copied.source.day} {copied.source:%b}"
+    if copied.copied:
+        done = f"Copied {_count(copied.copied, 'subject')} from the week of {week}."
+    elif copied.kept:
+        done = f"This week already has every subject of the week of {week}."
+    else:
+        done = f"Nothing was planned in the week of {week}."
+    if copied.copied and copied.kept:
+        done += f" {copied.kept} already planned this week kept their hours."
+    message["content"] = done
+    return message
+
+
+def review_list_message(page: ReviewPage, now: datetime) -> dict[str, Any]:
+    """Sessions waiting for review, a few at a time: a button opens each one's card, and
+    More (`review:<last id>`) shows the next few."""
+    if not page.sessions:
+        # Embeds and buttons emptied too: as an update, this replaces a list gone stale.
+        return {
+            "content": "✅ Nothing waits for your review.",
+            "embeds": [],
+            "components": [],
+            "flags": EPHEMERAL,
+            "allowed_mentions": NO_MENTIONS,
+        }
+    lines = []
+    buttons = []
+    for number, session in enumerate(page.sessions, start=1):
+        effective = format_duration(session_times(session, now).effective)
+        lines.append(
+            f"**{number}.** {escape(session.subject.name)} · "
+            f"{_timestamp(session.started_at, 'f')} · {effective}"
+        )
+        buttons.append(button(clip(f"{number}. {session.subject.name}", 80), CARD, session.id))
+    rows = [action_row(*buttons)]
+    if page.more:
+        rows.append(action_row(button("More ▶", REVIEW, page.sessions[-1].id)))
+    embed = {
+        "title": f"Waiting for your review: {page.total}",
+        "description": clip("\n".join(lines), EMBED_DESCRIPTION_LIMIT),
+        "color": STATUS_COLOURS[SessionStatus.ENDED_UNCONFIRMED],
+        "footer": {"text": "Open one to confirm it, adjust its time or reopen it"},
+    }
+    return {
+        "content": "",
+        "embeds": [embed],
+        "components": rows,
+        "flags": EPHEMERAL,
+        "allowed_mentions": NO_MENTIONS,
+    }
 
 
 def summary_message(

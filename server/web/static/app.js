@@ -434,6 +434,34 @@ async function saveTimezone(event) {
   await refreshSide();
 }
 
+function describeScheduled(me) {
+  const reminders =
+    me.remind_after_minutes === null
+      ? "No reminders"
+      : `A reminder after ${formatDuration(me.remind_after_minutes * 60)}`;
+  const summary = me.weekly_summary ? "a weekly summary on Monday" : "no weekly summary";
+  return `${reminders}, and ${summary}.`;
+}
+
+async function saveScheduled(event) {
+  event.preventDefault();
+  const input = $("remind-input");
+  // A number field reads as empty when what was typed is no number; empty means "never",
+  // so say so rather than turn reminders off.
+  if (input.validity.badInput) {
+    showError("Enter whole minutes, or leave it empty for no reminders.");
+    return;
+  }
+  const typed = input.value.trim();
+  const me = await api.patch("/api/me", {
+    remind_after_minutes: typed === "" ? null : Number(typed),
+    weekly_summary: $("summary-input").checked,
+  });
+  input.value = me.remind_after_minutes ?? "";
+  $("summary-input").checked = me.weekly_summary;
+  showStatus(describeScheduled(me));
+}
+
 // --- Wiring ------------------------------------------------------------------------------
 
 function on(id, type, handler) {
@@ -460,6 +488,7 @@ $("history-this-week").addEventListener("click", () => {
   const monday = mondayOf(today());
   if (monday !== state.historyWeek) showWeekOf(monday);
 });
+on("scheduled-form", "submit", saveScheduled);
 $("close-review-button").addEventListener("click", () => {
   state.reviewing = null;
   renderReview();
