@@ -25,7 +25,7 @@ from sqlalchemy import (
     text,
     true,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.sql.elements import ColumnElement, TextClause
 
@@ -429,3 +429,78 @@ class Notification(TimestampMixin, Base):
             postgresql_where=text("session_id IS NOT NULL"),
         ),
     )
+
+
+class TeamRole(enum.StrEnum):
+    OWNER = "owner"
+    ADMIN = "admin"
+    MEMBER = "member"
+
+
+class Team(TimestampMixin, Base):
+    """People who share some of their tracked time with each other (`app/teams.py`)."""
+
+    __tablename__ = "teams"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    timezone: Mapped[str] = mapped_column(Text)
+    discord_guild_id: Mapped[str | None] = mapped_column(Text, unique=True)
+    discord_channel_id: Mapped[str | None] = mapped_column(Text)
+    # Lower case, as GitHub's names ignore case. No repositories: all of the owner's.
+    github_owner: Mapped[str | None] = mapped_column(Text)
+    github_repositories: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default=text("'{}'"))
+    # When the weekly post to the channel is next due; NULL: work it out at the next tick.
+    next_post_at: Mapped[datetime | None]
+
+    __table_args__ = (
+        CheckConstraint("char_length(name) BETWEEN 1 AND 64 AND name = btrim(name)", "name"),
+        CheckConstraint("github_owner = lower(github_owner)", "github_owner_lower_case"),
+        Index(
+            "ix_teams_post_due",
+            text("coalesce(next_post_at, '-infinity'::timestamptz)"),
+            postgresql_where=text("discord_channel_id IS NOT NULL"),
+        ),
+    )
+
+
+class TeamMember(Base):
+    """Consent: a row exists only while the user is in the team, and says what they share."""
+
+    __tablename__ = "team_members"
+
+    team_id: Mapped[int] = mapped_column(
+        ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[str] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    role: Mapped[TeamRole] = mapped_column(Text)
+    # NULL: every subject. Names as the member typed them; matched ignoring case.
+    shared_subjects: Mapped[list[str] | None] = mapped_column(ARRAY(Text))
+    joined_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+    __table_args__ = (CheckConstraint(_in("role", TeamRole), "role"),)
+
+
+class TeamInvite(TimestampMixin, Base):
+    """A one-time invitation to a team; only its hash is stored."""
+
+    __tablename__ = "team_invites"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(Text, unique=True)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+
+class TeamPost(TimestampMixin, Base):
+    """A weekly summary posted to a team's channel: once per team and week."""
+
+    __tablename__ = "team_posts"
+
+    team_id: Mapped[int] = mapped_column(
+        ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True
+    )
+    week_start: Mapped[date] = mapped_column(Date, primary_key=True)

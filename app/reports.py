@@ -36,6 +36,15 @@ class GroupBy(enum.StrEnum):
     ISSUE = "issue"
 
 
+class TeamGroupBy(enum.StrEnum):
+    """A team report's groups: a personal report's, or its members."""
+
+    MEMBER = "member"
+    SUBJECT = "subject"
+    DAY = "day"
+    ISSUE = "issue"
+
+
 class Period(enum.StrEnum):
     """The periods `/report` offers, relative to today in the user's timezone."""
 
@@ -67,7 +76,7 @@ class Summary:
     first: date
     last: date
     timezone: str
-    group_by: GroupBy
+    group_by: GroupBy | TeamGroupBy
     groups: list[Group]
     generated_at: datetime
 
@@ -119,7 +128,7 @@ def _days(first: date, last: date) -> list[date]:
     return [first + timedelta(days=n) for n in range((last - first).days + 1)]
 
 
-def _bucket_starts(first: date, last: date, group_by: GroupBy) -> list[date]:
+def _bucket_starts(first: date, last: date, group_by: GroupBy | TeamGroupBy) -> list[date]:
     """The first day of each bucket: every day, every week (from its Monday, or from the
     range's first day), or the whole range."""
     if group_by is GroupBy.DAY:
@@ -155,7 +164,12 @@ def _group(key: str | None, label: str, parts: list[Part], *, by_subject: bool) 
     )
 
 
-def _groups(group_by: GroupBy, starts: list[date], parts: list[Part]) -> list[Group]:
+def _groups(
+    group_by: GroupBy | TeamGroupBy,
+    starts: list[date],
+    parts: list[Part],
+    names: dict[str, str],
+) -> list[Group]:
     if group_by in (GroupBy.DAY, GroupBy.WEEK):
         by_bucket: dict[int, list[Part]] = defaultdict(list)
         for part in parts:
@@ -173,7 +187,9 @@ def _groups(group_by: GroupBy, starts: list[date], parts: list[Part]) -> list[Gr
     labels: dict[str | None, str] = {}
     for part in parts:
         found_key: str | None
-        if group_by is GroupBy.SUBJECT:
+        if group_by is TeamGroupBy.MEMBER:
+            found_key, label = part.user_id, names.get(part.user_id, part.user_id)
+        elif group_by is GroupBy.SUBJECT:
             found_key, label = part.subject, part.subject
         else:
             # An issue known without a link (not on github.com) is keyed by its label.
@@ -194,20 +210,63 @@ async def summary(
     group_by: GroupBy = GroupBy.SUBJECT,
 ) -> Summary:
     """The user's tracked time between two days (default: this week), grouped."""
-    group_by = GroupBy(group_by)
     timezone = await accounts.timezone_of(db, user_id)
+    return await _summarise(
+        db, [user_id], timezone, first=first, last=last, group_by=GroupBy(group_by)
+    )
+
+
+async def team_summary(
+    db: AsyncSession,
+    team_id: int,
+    members: dict[str, str],
+    timezone: str,
+    *,
+    first: date | None = None,
+    last: date | None = None,
+    group_by: TeamGroupBy = TeamGroupBy.MEMBER,
+) -> Summary:
+    """What the members (user id -> display name) share with the team, by the same rules
+    and in the team's timezone: each member's part is their personal report's, restricted
+    to what they share (`app/teams.py`)."""
+    return await _summarise(
+        db,
+        list(members),
+        timezone,
+        first=first,
+        last=last,
+        group_by=TeamGroupBy(group_by),
+        team_id=team_id,
+        names=members,
+    )
+
+
+async def _summarise(
+    db: AsyncSession,
+    user_ids: list[str],
+    timezone: str,
+    *,
+    first: date | None,
+    last: date | None,
+    group_by: GroupBy | TeamGroupBy,
+    team_id: int | None = None,
+    names: dict[str, str] | None = None,
+) -> Summary:
     tz = timezones.zone(timezone)
     now = clock.now()
     first, last = _checked_range(first, last, now.astimezone(tz).date())
-    starts = _bucket_starts(first, last, group_by)
+    # A team's subjects, days and issues are grouped as a personal report's; its members,
+    # like subjects, over the whole range.
+    grouping = group_by if group_by is TeamGroupBy.MEMBER else GroupBy(group_by)
+    starts = _bucket_starts(first, last, grouping)
     bounds = [local_midnight(day, tz) for day in [*starts, last + timedelta(days=1)]]
-    parts = await ReportRepository(db).parts(user_id, bounds, now)
+    parts = await ReportRepository(db).parts(user_ids, bounds, now, team_id=team_id)
     return Summary(
         first=first,
         last=last,
         timezone=timezone,
         group_by=group_by,
-        groups=_groups(group_by, starts, parts),
+        groups=_groups(grouping, starts, parts, names or {}),
         generated_at=now,
     )
 

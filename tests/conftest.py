@@ -28,8 +28,9 @@ from server.transaction import get_db
 # A Wednesday, well away from any DST change in Sydney.
 FROZEN_AT = datetime(2026, 11, 18, 1, 0, 0, tzinfo=UTC)
 TABLES = (
-    "notifications, switch_offers, processed_events, login_links, sign_ins, api_tokens,"
-    " sessions, weekly_allocations, subjects, users, auth_failures, webhook_secrets"
+    "team_posts, team_invites, team_members, teams, notifications, switch_offers,"
+    " processed_events, login_links, sign_ins, api_tokens, sessions, weekly_allocations,"
+    " subjects, users, auth_failures, webhook_secrets"
 )
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import (
     DateTime,
     Text,
     and_,
+    any_,
     bindparam,
     case,
     cast,
@@ -19,6 +20,7 @@ from sqlalchemy import (
     literal,
     literal_column,
     select,
+    text,
     true,
     union_all,
 )
@@ -34,6 +36,7 @@ class Part:
     """Effective seconds that sessions of one subject (and issue) put into one bucket."""
 
     bucket: int  # 0-based: between bounds[bucket] and bounds[bucket + 1]
+    user_id: str
     subject: str
     issue_url: str | None
     issue_label: str | None
@@ -48,10 +51,37 @@ def _epoch(instant: Any) -> Any:
     return cast(func.date_part("epoch", instant), BigInteger)
 
 
+# What a team sees of a member's session (`app/teams.py`): while they are a member, a
+# subject they share (all when NULL, matched ignoring case), or an issue of the team's
+# GitHub owner (and listed repositories, when any).
+_SHARED_WITH_TEAM = text(
+    """EXISTS (
+    SELECT 1 FROM team_members AS m JOIN teams AS t ON t.id = m.team_id
+    WHERE m.team_id = :team_id AND m.user_id = sessions.user_id AND (
+        m.shared_subjects IS NULL
+        OR EXISTS (
+            SELECT 1 FROM subjects AS s
+            WHERE s.id = sessions.subject_id
+              AND lower(s.name) IN (SELECT lower(shared) FROM unnest(m.shared_subjects) AS shared)
+        )
+        OR (
+            sessions.github_repo IS NOT NULL
+            AND lower(split_part(sessions.github_repo, '/', 1)) = t.github_owner
+            AND (
+                cardinality(t.github_repositories) = 0
+                OR lower(split_part(sessions.github_repo, '/', 2)) = ANY (t.github_repositories)
+            )
+        )
+    )
+)"""
+).bindparams(bindparam("team_id", type_=BigInteger))
+
+
 @cache
-def _summary_statement() -> Any:
+def _summary_statement(team: bool) -> Any:
     """Each session's effective time, spread over the buckets it meets in proportion to its
-    wall-clock time in each, summed per bucket, subject and issue: one query.
+    wall-clock time in each, summed per bucket, user, subject and issue: one query, over one
+    user's sessions, or over a team's members' sessions that they share with it.
 
     The share of a session up to an instant x is floor(effective * elapsed(x) / measured),
     elapsed being the time from its start to x, clipped to its span; a bucket gets the
@@ -64,7 +94,8 @@ def _summary_statement() -> Any:
     places each in O(log buckets), and the arithmetic per part is on whole seconds.
     """
     moment = DateTime(timezone=True)
-    owner = bindparam("user_id", type_=Text)
+    # Several users are one range scan each of the same index (`= ANY`).
+    owner = any_(bindparam("user_ids", type_=ARRAY(Text)))
     now = bindparam("now", type_=moment)
     range_start = bindparam("range_start", type_=moment)
     range_end = bindparam("range_end", type_=moment)
@@ -81,6 +112,7 @@ def _summary_statement() -> Any:
     )
     spans = (
         select(
+            Session.user_id,
             Session.subject_id,
             Session.github_repo,
             Session.github_issue_number,
@@ -94,9 +126,11 @@ def _summary_statement() -> Any:
         )
         .join(edges, true())
         .where(*spans_meeting(owner, range_start, range_end, now))
+        .where(_SHARED_WITH_TEAM if team else true())
         .cte("spans")
     )
     issue = (
+        spans.c.user_id,
         spans.c.subject_id,
         spans.c.github_repo,
         spans.c.github_issue_number,
@@ -135,6 +169,7 @@ def _summary_statement() -> Any:
     parts = (
         select(
             (pieces.c.bucket - 1).label("bucket"),
+            pieces.c.user_id,
             pieces.c.subject_id,
             pieces.c.github_repo,
             pieces.c.github_issue_number,
@@ -144,6 +179,7 @@ def _summary_statement() -> Any:
         )
         .group_by(
             pieces.c.bucket,
+            pieces.c.user_id,
             pieces.c.subject_id,
             pieces.c.github_repo,
             pieces.c.github_issue_number,
@@ -157,6 +193,7 @@ def _summary_statement() -> Any:
     )
     return select(
         parts.c.bucket,
+        parts.c.user_id,
         Subject.name,
         parts.c.github_issue_url,
         issue_label,
@@ -166,26 +203,38 @@ def _summary_statement() -> Any:
 
 
 class ReportRepository(Repository):
-    async def parts(self, user_id: str, bounds: Sequence[datetime], now: datetime) -> list[Part]:
-        """The effective seconds per bucket, subject and issue; buckets lie between
-        consecutive `bounds` (ascending instants), and no empty one is returned."""
-        parameters = {
-            "user_id": user_id,
+    async def parts(
+        self,
+        user_ids: Sequence[str],
+        bounds: Sequence[datetime],
+        now: datetime,
+        *,
+        team_id: int | None = None,
+    ) -> list[Part]:
+        """The effective seconds per bucket, user, subject and issue; buckets lie between
+        consecutive `bounds` (ascending instants), and no empty one is returned. With a
+        team, only what each user shares with it counts."""
+        parameters: dict[str, Any] = {
+            "user_ids": list(user_ids),
             "now": now,
             "range_start": bounds[0],
             "range_end": bounds[-1],
             "bounds": list(bounds),
             "marks": [int(bound.timestamp()) for bound in bounds],
         }
-        rows = (await self.db.execute(_summary_statement(), parameters)).all()
+        if team_id is not None:
+            parameters["team_id"] = team_id
+        statement = _summary_statement(team_id is not None)
+        rows = (await self.db.execute(statement, parameters)).all()
         return [
             Part(
                 bucket=int(bucket),
+                user_id=user_id,
                 subject=name,
                 issue_url=url,
                 issue_label=label,
                 seconds=int(seconds),
                 sessions=int(count),
             )
-            for bucket, name, url, label, seconds, count in rows
+            for bucket, user_id, name, url, label, seconds, count in rows
         ]

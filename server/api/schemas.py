@@ -29,8 +29,9 @@ from app.limits import (
     SUBJECT_MAX_LENGTH,
     TIMEZONE_MAX_LENGTH,
 )
-from app.models import Session, SessionSource, SessionStatus, StopReason, User
+from app.models import Session, SessionSource, SessionStatus, StopReason, TeamRole, User
 from app.reports import GroupBy, Summary
+from app.teams import MAX_REPOSITORIES, TEAM_NAME_MAX_LENGTH, Membership
 from app.text import StorableText
 from app.timing import session_times
 from server.body_limit import DEFAULT_MAX_BYTES, describe
@@ -250,9 +251,11 @@ class WeekReportOut(BaseModel):
 _DESCRIPTIONS = {
     400: "Bad request.",
     401: "Missing, unknown or revoked token (or no sign-in cookie).",
-    403: "Cookie sign-in without a valid X-CSRF-Token header.",
-    404: "Not found: no such session (or not yours), or a path that names nothing.",
-    409: "The session is not in a state that allows this.",
+    403: "Cookie sign-in without a valid X-CSRF-Token header, or a team route for its owners "
+    "and admins only.",
+    404: "Not found: no such session (or not yours), no such team (or not yours), or a path "
+    "that names nothing.",
+    409: "The session is not in a state that allows this, or the change is already made.",
     413: f"The request body is larger than {describe(DEFAULT_MAX_BYTES)}.",
     422: "The input is invalid.",
     429: "Too many failed sign-ins from this address; see Retry-After.",
@@ -320,3 +323,76 @@ class SummaryOut(BaseModel):
                 for group in summary.groups
             ],
         )
+
+
+class TeamOut(BaseModel):
+    id: int
+    name: str
+    role: TeamRole = Field(description="Your role in the team.")
+    timezone: str = Field(description="Its reports' days and weekly post follow this timezone.")
+    github_owner: str | None
+    github_repositories: list[str] = Field(
+        description="Repositories of the GitHub owner whose issues count; empty: all of them."
+    )
+    shared_subjects: list[str] | None = Field(
+        description="The subjects you share with the team; null: all of them."
+    )
+    discord_channel_id: str | None
+
+    @classmethod
+    def of(cls, found: Membership) -> TeamOut:
+        team, member = found.team, found.member
+        return cls(
+            id=team.id,
+            name=team.name,
+            role=TeamRole(member.role),
+            timezone=team.timezone,
+            github_owner=team.github_owner,
+            github_repositories=list(team.github_repositories),
+            shared_subjects=member.shared_subjects,
+            discord_channel_id=team.discord_channel_id,
+        )
+
+
+class TeamListOut(BaseModel):
+    results: list[TeamOut]
+
+
+class MemberOut(BaseModel):
+    user_id: str
+    name: str = Field(description="The member's display name.")
+    role: TeamRole
+
+
+class TeamDetailOut(TeamOut):
+    members: list[MemberOut] = Field(description="The longest-standing first.")
+
+
+class TeamIn(Body):
+    name: Text = Field(min_length=1, max_length=TEAM_NAME_MAX_LENGTH, examples=["Study group"])
+
+
+class TeamPatchIn(Body):
+    """Only the fields sent change; null leaves a field as it is."""
+
+    name: Text | None = Field(default=None, min_length=1, max_length=TEAM_NAME_MAX_LENGTH)
+    timezone: Text | None = Field(
+        default=None, max_length=TIMEZONE_MAX_LENGTH, examples=["Europe/Berlin"]
+    )
+    github_owner: Text | None = Field(
+        default=None,
+        max_length=39,
+        description="A GitHub user or organisation; an empty string disconnects it.",
+        examples=["OWASP-BLT"],
+    )
+    github_repositories: list[Annotated[Text, Field(max_length=140)]] | None = Field(
+        default=None,
+        max_length=MAX_REPOSITORIES,
+        description="Repository names of the owner; empty: all of them.",
+        examples=[["BLT"]],
+    )
+
+
+class InviteOut(BaseModel):
+    url: str = Field(description="Works once, for anyone signed in, until it expires.")
+    expires_at: Timestamp

@@ -20,17 +20,17 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app import accounts
+from app import accounts, teams
 from app import session as sessions
 from app.models import SessionSource
 from server.router import app
 from server.transaction import get_db
 
-OUR_ROUTES = r"^/api/(timelogs|me|subjects|allocations|reports)"
+OUR_ROUTES = r"^/api/(timelogs|me|subjects|allocations|reports|teams)"
 SCHEMA = schemathesis.openapi.from_dict(app.openapi()).include(path_regex=OUR_ROUTES)
 OPERATIONS = [result.ok() for result in SCHEMA.get_all_operations()]
 FUZZ_USER = "300000000000000001"
-# 17 routes; about 25 requests each keeps the run short. Set TIMETRACK_FUZZ_EXAMPLES for a
+# 25 routes; about 25 requests each keeps the run short. Set TIMETRACK_FUZZ_EXAMPLES for a
 # deeper search before a release.
 EXAMPLES_PER_ROUTE = int(os.environ.get("TIMETRACK_FUZZ_EXAMPLES", "25"))
 
@@ -70,6 +70,8 @@ async def fuzzer(committed: async_sessionmaker[AsyncSession]) -> AsyncIterator[F
             if subject == "confirmed":
                 await sessions.confirm(db, FUZZ_USER, session.id)
             ids.append(session.id)
+        # A team of the fuzzer's, so that generated team ids sometimes find one.
+        await teams.create(db, FUZZ_USER, "Fuzz")
     async with AsyncClient(transport=ASGITransport(app=app), base_url="http://testserver") as http:
         yield Fuzzer(http, token, ids)
 

@@ -12,6 +12,7 @@ REST_PREFIXES = (
     "/api/subjects",
     "/api/allocations",
     "/api/reports",
+    "/api/teams",
 )
 
 
@@ -49,6 +50,14 @@ async def test_every_rest_route_in_the_contract_is_documented(client: AsyncClien
         ("PUT", "/api/allocations/{subject}"),
         ("GET", "/api/reports/summary"),
         ("GET", "/api/reports/summary.csv"),
+        ("GET", "/api/teams/"),
+        ("POST", "/api/teams/"),
+        ("POST", "/api/teams/join/{token}"),
+        ("GET", "/api/teams/{team_id}/"),
+        ("PATCH", "/api/teams/{team_id}/"),
+        ("POST", "/api/teams/{team_id}/invites/"),
+        ("DELETE", "/api/teams/{team_id}/members/{user_id}"),
+        ("GET", "/api/teams/{team_id}/report"),
     }
 
 
@@ -59,7 +68,7 @@ async def test_every_error_answer_uses_the_error_schema(client: AsyncClient) -> 
     for method, path, operation in operations:
         responses = operation["responses"]
         assert {"401", "403", "503"} <= set(responses), (method, path)
-        if "{session_id}" in path:
+        if "{session_id}" in path or "{team_id}" in path:
             assert {"404", "422"} <= set(responses), (method, path)
         for status, response in responses.items():
             if status.startswith(("4", "5")):

@@ -1,0 +1,160 @@
+"""`/api/teams/`: teams, their members and invitations, and the time members share.
+
+Anyone outside a team gets 404 on its routes, as if it did not exist; a member gets 403
+on the routes for owners and admins.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query
+
+from app import teams
+from app.reports import TeamGroupBy
+from app.weeks import parse_day
+from server.api.reports import First, Last
+from server.api.routing import AuthFirstRoute
+from server.api.schemas import (
+    InviteOut,
+    MemberOut,
+    SummaryOut,
+    TeamDetailOut,
+    TeamIn,
+    TeamListOut,
+    TeamOut,
+    TeamPatchIn,
+    Text,
+    error_responses,
+    iso_utc,
+)
+from server.auth.caller import CurrentCaller
+from server.transaction import Db
+
+router = APIRouter(prefix="/api/teams", tags=["teams"], route_class=AuthFirstRoute)
+
+TeamId = Annotated[int, Path(ge=1, le=2**63 - 1, description="The team's id.", examples=[7])]
+
+
+async def _detail(db: Db, found: teams.Membership) -> TeamDetailOut:
+    members = await teams.members(db, found.team.id)
+    return TeamDetailOut(
+        **TeamOut.of(found).model_dump(),
+        members=[MemberOut(user_id=m.user_id, name=m.name, role=m.role) for m in members],
+    )
+
+
+@router.get("/", response_model=TeamListOut, summary="Your teams", responses=error_responses())
+async def list_teams(caller: CurrentCaller, db: Db) -> TeamListOut:
+    return TeamListOut(results=[TeamOut.of(found) for found in await teams.teams_of(db, caller.id)])
+
+
+@router.post(
+    "/",
+    status_code=201,
+    response_model=TeamDetailOut,
+    summary="Create a team; you are its owner",
+    responses=error_responses(409, 422),
+)
+async def create_team(body: TeamIn, caller: CurrentCaller, db: Db) -> TeamDetailOut:
+    return await _detail(db, await teams.create(db, caller.id, body.name))
+
+
+@router.post(
+    "/join/{token}",
+    response_model=TeamDetailOut,
+    summary="Join a team with an invitation",
+    responses=error_responses(404, 409, 422),
+)
+async def join_team(
+    token: Annotated[Text, Path(max_length=100, description="The invitation's token.")],
+    caller: CurrentCaller,
+    db: Db,
+) -> TeamDetailOut:
+    return await _detail(db, await teams.join_by_invite(db, caller.id, token))
+
+
+@router.get(
+    "/{team_id}/",
+    response_model=TeamDetailOut,
+    summary="A team of yours and its members",
+    responses=error_responses(404, 422),
+)
+async def get_team(team_id: TeamId, caller: CurrentCaller, db: Db) -> TeamDetailOut:
+    return await _detail(db, await teams.membership(db, caller.id, team_id))
+
+
+@router.patch(
+    "/{team_id}/",
+    response_model=TeamDetailOut,
+    summary="Change a team's name, timezone or GitHub owner and repositories (admins)",
+    responses=error_responses(404, 409, 422),
+)
+async def patch_team(
+    team_id: TeamId, body: TeamPatchIn, caller: CurrentCaller, db: Db
+) -> TeamDetailOut:
+    found = await teams.update(
+        db,
+        caller.id,
+        team_id,
+        name=body.name,
+        timezone=body.timezone,
+        github_owner=body.github_owner,
+        github_repositories=body.github_repositories,
+    )
+    return await _detail(db, found)
+
+
+@router.post(
+    "/{team_id}/invites/",
+    status_code=201,
+    response_model=InviteOut,
+    summary="A one-time invitation, valid for 7 days (admins)",
+    responses=error_responses(404, 409, 422),
+)
+async def create_invite(team_id: TeamId, caller: CurrentCaller, db: Db) -> InviteOut:
+    url, expires_at = await teams.create_invite(db, caller.id, team_id)
+    return InviteOut(url=url, expires_at=iso_utc(expires_at))
+
+
+@router.delete(
+    "/{team_id}/members/{user_id}",
+    status_code=204,
+    summary="Leave a team, or remove a member (admins)",
+    responses=error_responses(404, 422),
+)
+async def remove_member(
+    team_id: TeamId,
+    user_id: Annotated[Text, Path(max_length=64, description="The member's user id.")],
+    caller: CurrentCaller,
+    db: Db,
+) -> None:
+    await teams.remove(db, caller.id, team_id, user_id)
+
+
+@router.get(
+    "/{team_id}/report",
+    response_model=SummaryOut,
+    response_model_by_alias=True,
+    summary="The time the team's members share, between two days (default: this week)",
+    responses=error_responses(404, 422),
+)
+async def team_report(
+    team_id: TeamId,
+    caller: CurrentCaller,
+    db: Db,
+    first: First = None,
+    last: Last = None,
+    group_by: Annotated[TeamGroupBy, Query(description="How to group the time.")] = (
+        TeamGroupBy.MEMBER
+    ),
+) -> SummaryOut:
+    summary = await teams.report(
+        db,
+        caller.id,
+        team_id,
+        first=parse_day(first, "from"),
+        last=parse_day(last, "to"),
+        group_by=group_by,
+    )
+    return SummaryOut.of(summary)
