@@ -48,6 +48,14 @@ def test_definitions_match_the_contract() -> None:
         "report": {"period": []},
         "web": {},
         "github": {"link": [], "unlink": []},
+        "team": {
+            "create": ["name"],
+            "join": [],
+            "leave": [],
+            "share": ["subjects"],
+            "week": ["week"],
+            "channel": ["channel"],
+        },
     }
     session_in = COMMANDS[0]["options"][0]["options"]
     assert session_in[0]["required"] is True
@@ -60,9 +68,13 @@ def test_definitions_match_the_contract() -> None:
     assert minutes == minutes | {"type": 3, "required": True}  # a number, or "off"
     weekly = COMMANDS[2]["options"][2]["options"][0]
     assert [choice["value"] for choice in weekly["choices"]] == ["on", "off"]
+    channel = COMMANDS[6]["options"][5]["options"][0]
+    assert channel == channel | {"type": 7, "required": True}
     for command in COMMANDS:
-        assert command["integration_types"] == [0, 1]
-        assert command["contexts"] == [0, 1, 2]
+        # A team is a server's: its command is installed in servers and used there only.
+        servers_only = command["name"] == "team"
+        assert command["integration_types"] == ([0] if servers_only else [0, 1])
+        assert command["contexts"] == ([0] if servers_only else [0, 1, 2])
 
 
 def test_commands_prints_the_registration_body() -> None:
@@ -81,7 +93,7 @@ def test_register_puts_the_commands(bot_env: pytest.MonkeyPatch, guild: str | No
         result = CliRunner().invoke(cli, args)
 
     assert result.exit_code == 0, result.output
-    assert "Registered 6 commands" in result.stdout
+    assert "Registered 7 commands" in result.stdout
     request = route.calls.last.request
     assert request.headers["Authorization"] == f"Bot {TOKEN}"
     assert request.headers["User-Agent"].startswith("DiscordBot (http")

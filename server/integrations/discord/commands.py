@@ -17,10 +17,13 @@ from app.limits import (
     TIMEZONE_MAX_LENGTH,
 )
 from app.reports import Period
+from app.teams import TEAM_NAME_MAX_LENGTH
 
 SUB_COMMAND = 1
 STRING = 3
+CHANNEL = 7
 NUMBER = 10
+GUILD_TEXT, GUILD_ANNOUNCEMENT = 0, 5
 
 GUILD_INSTALL, USER_INSTALL = 0, 1
 GUILD, BOT_DM, PRIVATE_CHANNEL = 0, 1, 2
@@ -56,7 +59,9 @@ def _sub(name: str, description: str, *options: dict[str, Any]) -> dict[str, Any
     return sub
 
 
-def _command(name: str, description: str, *options: dict[str, Any]) -> dict[str, Any]:
+def _command(
+    name: str, description: str, *options: dict[str, Any], in_servers_only: bool = False
+) -> dict[str, Any]:
     command: dict[str, Any] = {
         "name": name,
         "type": 1,
@@ -64,6 +69,10 @@ def _command(name: str, description: str, *options: dict[str, Any]) -> dict[str,
         "integration_types": [GUILD_INSTALL, USER_INSTALL],
         "contexts": [GUILD, BOT_DM, PRIVATE_CHANNEL],
     }
+    if in_servers_only:
+        # A server's team needs the bot in the server, to post its weekly summary.
+        command["integration_types"] = [GUILD_INSTALL]
+        command["contexts"] = [GUILD]
     if options:
         command["options"] = list(options)
     return command
@@ -196,5 +205,58 @@ COMMANDS: list[dict[str, Any]] = [
         "Link your GitHub account so assigned issues start timers",
         _sub("link", "Link your GitHub account"),
         _sub("unlink", "Unlink your GitHub account"),
+    ),
+    _command(
+        "team",
+        "This server's team: members who share their tracked time",
+        _sub(
+            "create",
+            "Create this server's team (needs Manage Server)",
+            {
+                "type": STRING,
+                "name": "name",
+                "description": "The team's name",
+                "required": True,
+                "min_length": 1,
+                "max_length": TEAM_NAME_MAX_LENGTH,
+            },
+        ),
+        _sub("join", "Join this server's team and share your tracked time with it"),
+        _sub("leave", "Leave this server's team; it no longer sees any of your time"),
+        _sub(
+            "share",
+            "Choose which subjects the team sees (issues of its GitHub owner always count)",
+            {
+                "type": STRING,
+                "name": "subjects",
+                "description": "all, or subject names separated by commas",
+                "required": True,
+                "min_length": 1,
+                "max_length": 1000,
+            },
+        ),
+        _sub(
+            "week",
+            "Post the team's week in this channel: members ranked by tracked time",
+            {
+                "type": STRING,
+                "name": "week",
+                "description": "Any day of the week, YYYY-MM-DD (default this week)",
+                "required": False,
+                "max_length": 10,
+            },
+        ),
+        _sub(
+            "channel",
+            "Post the team's week here every Monday morning (team admins)",
+            {
+                "type": CHANNEL,
+                "name": "channel",
+                "description": "Where the weekly summary goes",
+                "required": True,
+                "channel_types": [GUILD_TEXT, GUILD_ANNOUNCEMENT],
+            },
+        ),
+        in_servers_only=True,
     ),
 ]

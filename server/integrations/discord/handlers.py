@@ -1,8 +1,8 @@
 """Slash commands: each handler turns one command into a domain call and a reply.
 
-Session cards are posted to the channel; everything about the caller alone (errors,
-plans, settings, links) is ephemeral. `COMMANDS_BY_PATH` also says which answers are
-private, so a deferred answer can be private from the start.
+Session cards and a team's week are posted to the channel; everything about the caller
+alone (errors, plans, settings, links, team membership) is ephemeral. `COMMANDS_BY_PATH`
+also says which answers are private, so a deferred answer can be private from the start.
 """
 
 from __future__ import annotations
@@ -13,14 +13,15 @@ from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app import accounts, allocation, entries, reminders, reports, summaries
+from app import accounts, allocation, entries, reminders, reports, summaries, teams
 from app import session as sessions
 from app.clock import clock
 from app.config import get_settings
 from app.durations import format_duration
-from app.errors import Conflict, InvalidInput
+from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.models import Session, SessionSource
 from app.reports import GroupBy, Period
+from app.weeks import parse_week
 from server.integrations.discord import views
 from server.integrations.discord.payloads import CommandInteraction, OptionValue
 
@@ -247,6 +248,105 @@ async def github_unlink(db: AsyncSession, interaction: CommandInteraction) -> di
     return views.reply(views.notice_message(f"Unlinked GitHub account **{views.escape(login)}**."))
 
 
+MANAGE_GUILD = 0x20
+NOT_IN_A_SERVER = "Teams belong to a server: use /team in one."
+
+
+def _guild(interaction: CommandInteraction) -> str:
+    if interaction.guild_id is None:
+        raise InvalidInput(NOT_IN_A_SERVER)
+    return interaction.guild_id
+
+
+async def _my_team(db: AsyncSession, interaction: CommandInteraction) -> teams.Membership:
+    team = await teams.team_for_guild(db, _guild(interaction))
+    try:
+        return await teams.membership(db, interaction.user_id, team.id)
+    except NotFound:
+        raise NotFound(f"You are not in {team.name} yet: /team join first.") from None
+
+
+async def team_create(db: AsyncSession, interaction: CommandInteraction) -> dict[str, Any]:
+    guild_id = _guild(interaction)
+    if not interaction.has_permission(MANAGE_GUILD):
+        raise Forbidden("Only someone with the Manage Server permission can create its team.")
+    created = await teams.create(
+        db,
+        interaction.user_id,
+        _text(interaction.options(), "name") or "",
+        username=interaction.username,
+        guild_id=guild_id,
+    )
+    name = views.escape(created.team.name)
+    return views.reply(
+        views.notice_message(
+            f"Created **{name}**; you are its owner. Members join with `/team join`, and "
+            "`/team channel` picks where the week is posted on Mondays."
+        )
+    )
+
+
+async def team_join(db: AsyncSession, interaction: CommandInteraction) -> dict[str, Any]:
+    joined, new = await teams.join_guild(
+        db, interaction.user_id, _guild(interaction), interaction.username
+    )
+    name = views.escape(joined.team.name)
+    if not new:
+        return views.reply(views.notice_message(f"You are in **{name}** already."))
+    return views.reply(
+        views.notice_message(
+            f"You joined **{name}**. It sees your tracked time per subject and day, never "
+            "your goals or notes. Choose what it sees with `/team share`; `/team leave` "
+            "takes it all back."
+        )
+    )
+
+
+async def team_leave(db: AsyncSession, interaction: CommandInteraction) -> dict[str, Any]:
+    found = await _my_team(db, interaction)
+    await teams.remove(db, interaction.user_id, found.team.id, interaction.user_id)
+    name = views.escape(found.team.name)
+    return views.reply(views.notice_message(f"You left **{name}**; it no longer sees your time."))
+
+
+async def team_share(db: AsyncSession, interaction: CommandInteraction) -> dict[str, Any]:
+    subjects = teams.parse_subjects(_text(interaction.options(), "subjects") or "")
+    found = await _my_team(db, interaction)
+    await teams.share(db, interaction.user_id, found.team.id, subjects)
+    shared = (
+        "all your subjects"
+        if subjects is None
+        else ", ".join(f"**{views.escape(name)}**" for name in subjects)
+    )
+    return views.reply(
+        views.notice_message(
+            f"**{views.escape(found.team.name)}** now sees {shared}, and your time on issues "
+            "of its GitHub owner, if it has one."
+        )
+    )
+
+
+async def team_week(db: AsyncSession, interaction: CommandInteraction) -> dict[str, Any]:
+    week_of = parse_week(_text(interaction.options(), "week"))
+    found = await _my_team(db, interaction)
+    summary = await teams.week(db, found.team, week_of)
+    return views.reply(views.team_week_message(found.team.name, summary))
+
+
+async def team_channel(db: AsyncSession, interaction: CommandInteraction) -> dict[str, Any]:
+    channel_id = _text(interaction.options(), "channel")
+    if channel_id is None or not channel_id.isdecimal():
+        raise InvalidInput("Pick a channel of this server.")
+    found = await _my_team(db, interaction)
+    await teams.set_channel(db, interaction.user_id, found.team.id, channel_id)
+    return views.reply(
+        views.notice_message(
+            f"Every Monday from 08:00 ({found.team.timezone}), **"
+            f"{views.escape(found.team.name)}**'s week goes to <#{channel_id}>."
+        )
+    )
+
+
 COMMANDS_BY_PATH: dict[tuple[str, ...], Command] = {
     ("session", "in"): Command(session_in, private=False),
     ("session", "out"): Command(session_out, private=False),
@@ -271,4 +371,10 @@ COMMANDS_BY_PATH: dict[tuple[str, ...], Command] = {
         repeat_answer="Your GitHub link was in the first answer. Run /github link for a new one.",
     ),
     ("github", "unlink"): Command(github_unlink, private=True),
+    ("team", "create"): Command(team_create, private=True),
+    ("team", "join"): Command(team_join, private=True),
+    ("team", "leave"): Command(team_leave, private=True),
+    ("team", "share"): Command(team_share, private=True),
+    ("team", "week"): Command(team_week, private=False),
+    ("team", "channel"): Command(team_channel, private=True),
 }

@@ -35,6 +35,8 @@ class DiscordUser(Payload):
 
 class Member(Payload):
     user: DiscordUser | None = None
+    # The member's permissions in the channel, as a decimal bit set.
+    permissions: StorableText | None = Field(default=None, max_length=32)
 
 
 class CommandOption(Payload):
@@ -133,6 +135,11 @@ class Interaction(Payload):
     @property
     def username(self) -> str | None:
         return self.caller.username
+
+    def has_permission(self, bit: int) -> bool:
+        """Whether the caller holds a permission here; never outside a server."""
+        granted = self.member.permissions if self.member is not None else None
+        return bool(granted and granted.isdecimal() and int(granted) & bit)
 
 
 class _WithCommand(Interaction):

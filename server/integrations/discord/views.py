@@ -434,6 +434,27 @@ def summary_message(
     return {"content": "", "embeds": [embed], "flags": EPHEMERAL, "allowed_mentions": NO_MENTIONS}
 
 
+def team_week_message(team_name: str, week: Summary) -> dict[str, Any]:
+    """A team's week for its channel: members ranked by the time they share, with bars, and
+    the total. Display names only, and nobody is pinged."""
+    groups = [group for group in week.groups if group.seconds > 0]
+    most = max((group.seconds for group in groups), default=0)
+    lines = [
+        f"{rank}. **{escape(group.label)}**\n`{progress_bar(group.seconds, most)}` "
+        f"{format_duration(group.seconds)}"
+        for rank, group in enumerate(groups, start=1)
+    ] or ["Nothing shared with the team this week yet."]
+    tail = f"**Team total** {format_duration(week.total_seconds)}"
+    body = clip("\n".join(lines), EMBED_DESCRIPTION_LIMIT - len(tail) - 2)
+    embed = {
+        "title": clip(f"{team_name} · week of {week.first:%a %d %b %Y}", EMBED_TITLE_LIMIT),
+        "description": f"{body}\n\n{tail}",
+        "color": 0x5865F2,
+        "footer": {"text": f"Days in {week.timezone}; only what members share"},
+    }
+    return {"content": "", "embeds": [embed], "allowed_mentions": NO_MENTIONS}
+
+
 def login_link_message(url: str) -> dict[str, Any]:
     message = notice_message(
         "Here is your one-time sign-in link to the timetrack page. "
