@@ -30,8 +30,10 @@ cli = typer.Typer(
 )
 db_cli = typer.Typer(help="Database migrations.", no_args_is_help=True)
 token_cli = typer.Typer(help="Personal API tokens.", no_args_is_help=True)
+team_cli = typer.Typer(help="Teams.", no_args_is_help=True)
 cli.add_typer(db_cli, name="db")
 cli.add_typer(token_cli, name="token")
+cli.add_typer(team_cli, name="team")
 cli.add_typer(discord_cli, name="discord")
 cli.add_typer(github_cli, name="github")
 
@@ -200,6 +202,23 @@ def token_revoke(token_id: Annotated[int, typer.Argument(help="The token's id.")
 
     run_in_transaction(lambda db: accounts.revoke_api_token(db, token_id))
     typer.echo(f"Revoked token {token_id}.")
+
+
+@team_cli.command("post")
+def team_post(team: Annotated[int, typer.Option("--team", help="The team's id.")]) -> None:
+    """Post the team's last week to its Discord channel now (the tick posts it on Mondays)."""
+    from app import teams
+    from server import notify
+
+    if not notify.enabled():
+        fail("DISCORD_BOT_TOKEN is unset: nothing can be posted.")
+    found, summary = run_in_transaction(lambda db: teams.last_week(db, team))
+    # A manual post is not recorded: the scheduled one still goes out on Monday.
+    if found.discord_channel_id is None:
+        fail(f"Team {team} has no channel yet: an admin picks one with /team channel.")
+    if not asyncio.run(notify.post_team_week(teams.TeamPost(found, summary))):
+        fail("Discord refused the post; see the log.")
+    typer.echo(f"Posted {found.name}'s week of {summary.first.isoformat()}.")
 
 
 @cli.command("logout")

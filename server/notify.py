@@ -1,7 +1,8 @@
 """Telling people things: the one way timetrack sends a message nobody asked for at that
 moment (a GitHub event started or stopped a session, the sweep ended one, an assignment
 offers a switch, a session has run long, a week is over). Messages go as Discord DMs
-carrying a card whose buttons work like any other card's.
+carrying a card whose buttons work like any other card's; a team's week goes to its
+channel.
 
 Messages about a change are queued inside the caller's transaction and sent only after it
 commits (`app.db.after_commit`): a DM never announces a change that was rolled back.
@@ -36,6 +37,7 @@ from app.models import NotificationKind, Session
 from app.notifications import Claim, Draft
 from app.reminders import DueReminder
 from app.summaries import WeeklySummary
+from app.teams import TeamPost
 from server.integrations.discord import switch, views
 from server.integrations.discord.client import DiscordClient
 
@@ -157,6 +159,27 @@ def weekly_summary(summary: WeeklySummary) -> Draft:
         summary.key,
         views.weekly_summary_message(summary),
     )
+
+
+async def post_team_week(post: TeamPost) -> bool:
+    """Post a team's week to its channel now; whether Discord took it (False, logged, when
+    it refused or there is no bot token or channel)."""
+    channel_id = post.team.discord_channel_id
+    if channel_id is None:
+        return False
+    message = views.team_week_message(post.team.name, post.summary)
+    return await DiscordClient.from_settings().send_message(channel_id, message)
+
+
+def team_week(db: AsyncSession, post: TeamPost) -> None:
+    """Post a team's week to its channel after the commit that recorded it as posted. A post
+    Discord refuses is logged, not retried: a week is posted at most once."""
+    if enabled():
+
+        async def send() -> None:
+            await post_team_week(post)
+
+        after_commit(db, send)
 
 
 def nonce(claim: Claim) -> str:

@@ -77,7 +77,8 @@ class Inbox:
 
     def _post(self, request: httpx.Request) -> httpx.Response:
         channel = request.url.path.split("/")[-2]
-        recipient = self._recipients[channel]
+        # A channel no DM opened is a server's channel (a team's week): `#<channel id>`.
+        recipient = self._recipients.get(channel, f"#{channel}")
         message = json.loads(request.content)
         assert_message(message)
         self.attempts.append((recipient, message))

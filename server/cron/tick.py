@@ -1,6 +1,6 @@
-"""One tick of scheduled work: the stale sweep, reminders, weekly summaries, and retries of
-messages that failed. `GET|POST /api/cron/tick`, `timetrack tick` and the loop in
-`timetrack serve` all run `tick`.
+"""One tick of scheduled work: the stale sweep, reminders, weekly summaries, retries of
+messages that failed, and teams' weekly posts to their channels. `GET|POST /api/cron/tick`,
+`timetrack tick` and the loop in `timetrack serve` all run `tick`.
 
 Each step is a transaction of its own, so that each locks its users in lock order without
 waiting on the others' locks. A step that decides to send messages records them in its
@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from app import notifications, reminders, summaries
+from app import notifications, reminders, summaries, teams
 from app.clock import clock
 from app.db import transaction
 from app.notifications import Claim
@@ -36,10 +36,16 @@ class Ticked:
     stopped: int
     retried: int = 0
     delivered: int = 0
+    team_posts: int = 0
 
     def counts(self) -> dict[str, int]:
         """What the endpoint answers and `timetrack tick` prints."""
-        return {"reminded": self.reminded, "summaries": self.summaries, "stopped": self.stopped}
+        return {
+            "reminded": self.reminded,
+            "summaries": self.summaries,
+            "stopped": self.stopped,
+            "team_posts": self.team_posts,
+        }
 
 
 async def _remind() -> list[Claim]:
@@ -52,6 +58,15 @@ async def _summarise() -> list[Claim]:
     async with transaction() as db:
         due = await summaries.take_due(db, clock.now(), BATCH)
         return await notifications.record(db, [notify.weekly_summary(item) for item in due])
+
+
+async def _post_team_weeks() -> int:
+    # Recorded and posted in the step's own transaction: the posts go out as it commits.
+    async with transaction() as db:
+        posts = await teams.take_due_posts(db, clock.now(), BATCH)
+        for post in posts:
+            notify.team_week(db, post)
+        return len(posts)
 
 
 async def _retries() -> list[Claim]:
@@ -84,13 +99,16 @@ async def tick() -> Ticked:
             stopped=len(swept.stopped),
             retried=len(retried),
             delivered=delivered,
+            team_posts=await _post_team_weeks(),
         )
     logger.info(
-        "tick: %d reminders, %d summaries, %d retries, %d DMs delivered; %d stale stopped",
+        "tick: %d reminders, %d summaries, %d retries, %d DMs delivered; %d stale stopped;"
+        " %d team posts",
         ticked.reminded,
         ticked.summaries,
         ticked.retried,
         ticked.delivered,
         ticked.stopped,
+        ticked.team_posts,
     )
     return ticked

@@ -58,11 +58,11 @@ async def test_a_reminder_comes_after_remind_after_minutes_and_only_once(
     assert (await stored(session.id)).remind_at == frozen.now() + timedelta(minutes=120)
 
     frozen.advance(minutes=119, seconds=59)
-    assert (await tick()).counts() == {"reminded": 0, "summaries": 0, "stopped": 0}
+    assert (await tick()).counts() == {"reminded": 0, "summaries": 0, "stopped": 0, "team_posts": 0}
     assert inbox.attempts == []
 
     frozen.advance(seconds=1)
-    assert (await tick()).counts() == {"reminded": 1, "summaries": 0, "stopped": 0}
+    assert (await tick()).counts() == {"reminded": 1, "summaries": 0, "stopped": 0, "team_posts": 0}
     message = reminder_for(inbox, user)
     assert message["content"].startswith("⏰ Still working on **Thesis**? It started 2h ago.")
     assert message["embeds"][0]["footer"]["text"] == f"Session {session.id}"

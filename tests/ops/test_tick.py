@@ -75,7 +75,7 @@ async def test_an_idle_tick_reports_nothing_done(
     for method in ("GET", "POST"):
         response = await real_client.request(method, PATH, headers=bearer())
         assert response.status_code == 200
-        assert response.json() == {"reminded": 0, "summaries": 0, "stopped": 0}
+        assert response.json() == {"reminded": 0, "summaries": 0, "stopped": 0, "team_posts": 0}
 
 
 async def test_one_tick_reminds_summarises_and_sweeps(
@@ -105,7 +105,7 @@ async def test_one_tick_reminds_summarises_and_sweeps(
     response = await real_client.get(PATH, headers=bearer())
 
     assert response.status_code == 200
-    assert response.json() == {"reminded": 1, "summaries": 1, "stopped": 1}
+    assert response.json() == {"reminded": 1, "summaries": 1, "stopped": 1, "team_posts": 0}
     [reminder] = inbox.to(long_running)
     assert f"snooze:{running.id}" in button_ids(reminder)
     [summary] = inbox.to(summarised)
@@ -114,7 +114,7 @@ async def test_one_tick_reminds_summarises_and_sweeps(
     assert "I clocked you out" in swept["content"]
 
     again = await real_client.post(PATH, headers=bearer())
-    assert again.json() == {"reminded": 0, "summaries": 0, "stopped": 0}
+    assert again.json() == {"reminded": 0, "summaries": 0, "stopped": 0, "team_posts": 0}
     assert len(inbox.delivered) == 3
 
 
@@ -146,4 +146,9 @@ async def test_the_command_line_runs_one_tick(
     result = run_timetrack("tick", env={"DATABASE_URL": database_url, "DISCORD_BOT_TOKEN": ""})
 
     assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout) == {"reminded": 0, "summaries": 0, "stopped": 1}
+    assert json.loads(result.stdout) == {
+        "reminded": 0,
+        "summaries": 0,
+        "stopped": 1,
+        "team_posts": 0,
+    }

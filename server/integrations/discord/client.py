@@ -98,13 +98,28 @@ class DiscordClient:
                 logger.warning("discord DM channel refused: %s", _describe(opened))
                 return False
             channel_id = opened.json()["id"]
-            path = f"/channels/{channel_id}/messages"
-            sent = await self._request("POST", path, bot=True, json=body)
-            if not sent.is_success:
-                logger.warning("discord DM refused: %s", _describe(sent))
-                return False
         except (httpx.HTTPError, ValueError, KeyError, TypeError) as error:
             logger.warning("discord DM failed: %s", type(error).__name__)
+            return False
+        return await self.send_message(channel_id, body, what="DM")
+
+    async def send_message(
+        self, channel_id: str, message: dict[str, Any], *, what: str = "channel message"
+    ) -> bool:
+        """Post a message to a channel as the bot; False (and a log line) when Discord says
+        no or cannot be reached."""
+        if not self.bot_token:
+            logger.info("discord %s skipped: DISCORD_BOT_TOKEN is unset", what)
+            return False
+        try:
+            sent = await self._request(
+                "POST", f"/channels/{channel_id}/messages", bot=True, json=message
+            )
+        except httpx.HTTPError as error:
+            logger.warning("discord %s failed: %s", what, type(error).__name__)
+            return False
+        if not sent.is_success:
+            logger.warning("discord %s refused: %s", what, _describe(sent))
             return False
         return True
 
