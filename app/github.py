@@ -3,7 +3,8 @@
 - assigned: start the assignee's session on the issue (or resume it); if they track
   something else, leave it alone and offer them a switch.
 - unassigned: clock the user out if what they track is this issue.
-- closed: clock out every active session on the issue, whoever owns it.
+- closed: clock out every active session on the issue, whoever owns it, and sum the time
+  members of teams connected to its repository spent on it (`app.teams`).
 - moved on a board: to the start column starts the assignees' sessions, to the done
   column clocks them out.
 - switch: take an offer, clocking out of what was tracked and into the offered issue.
@@ -33,6 +34,7 @@ from app.issues import IssueRef
 from app.models import Session, SessionStatus, StopReason, SwitchOffer, User
 from app.repositories.sessions import SessionRepository
 from app.repositories.switch_offers import SwitchOfferRepository
+from app.teams import IssueSummary, issue_summary
 
 
 class Change(enum.StrEnum):
@@ -112,6 +114,8 @@ class Result:
     outcomes: tuple[PersonOutcome, ...] = ()
     many: bool = False
     issue: IssueRef | None = None
+    # For a closed issue of a repository a team is connected to: who spent how long on it.
+    summary: IssueSummary | None = None
 
     @property
     def session_ids(self) -> list[int]:
@@ -232,8 +236,16 @@ async def issue_closed(db: AsyncSession, issue: IssueRef) -> Result:
         outcome = await _stop_for(db, user_id, issue, StopReason.ISSUE_CLOSED)
         if outcome is not None:
             outcomes.append(outcome)
+    # After the clock-outs, so that the time just stopped counts.
+    summary = await issue_summary(db, issue)
     if not outcomes:
-        return Result(Change.NOOP, f"Nobody is tracking {issue.label}.", many=True, issue=issue)
+        return Result(
+            Change.NOOP,
+            f"Nobody is tracking {issue.label}.",
+            many=True,
+            issue=issue,
+            summary=summary,
+        )
     count = "1 session" if len(outcomes) == 1 else f"{len(outcomes)} sessions"
     return Result(
         Change.STOPPED,
@@ -241,6 +253,7 @@ async def issue_closed(db: AsyncSession, issue: IssueRef) -> Result:
         tuple(outcomes),
         many=True,
         issue=issue,
+        summary=summary,
     )
 
 

@@ -270,11 +270,13 @@ def test_an_unreachable_server_fails_with_one_line(tmp_path: Path) -> None:
     assert "could not reach timetrack" in line
 
 
-def test_action_yml_is_a_python_composite_action_with_both_inputs() -> None:
+def test_action_yml_is_a_python_composite_action_with_its_inputs() -> None:
     action = yaml.safe_load((ROOT / "action.yml").read_text())
     assert action["runs"]["using"] == "composite"
-    assert set(action["inputs"]) == {"endpoint", "secret"}
-    assert all(spec["required"] for spec in action["inputs"].values())
+    inputs = action["inputs"]
+    assert {name for name, spec in inputs.items() if spec["required"]} == {"endpoint", "secret"}
+    assert inputs["comment"]["default"] == "false"
+    assert inputs["token"]["default"] == "${{ github.token }}"
     (step,) = action["runs"]["steps"]
     assert step["shell"] == "bash"
     assert "action/forward.py" in step["run"]
@@ -283,5 +285,7 @@ def test_action_yml_is_a_python_composite_action_with_both_inputs() -> None:
     assert step["env"] == {
         "TIMETRACK_ENDPOINT": "${{ inputs.endpoint }}",
         "TIMETRACK_SECRET": "${{ inputs.secret }}",
+        "TIMETRACK_COMMENT": "${{ inputs.comment }}",
+        "GITHUB_TOKEN": "${{ inputs.token }}",
     }
     assert "node" not in json.dumps(action).lower()

@@ -99,6 +99,14 @@ def _answer(result: github.Result) -> dict[str, Any]:
         ]
     elif result.session_ids:
         body["session_id"] = result.session_ids[0]
+    if result.summary is not None:
+        body["summary"] = {
+            "total_seconds": result.summary.total_seconds,
+            "contributors": [
+                {"login": login, "seconds": seconds}
+                for login, seconds in result.summary.contributors
+            ],
+        }
     offers = result.offers
     if offers and result.issue is not None:
         if notify.enabled():
