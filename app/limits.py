@@ -4,6 +4,7 @@ checks, the REST schema and the page's `maxlength` attributes, so all three agre
 from __future__ import annotations
 
 SUBJECT_MAX_LENGTH = 64
+TEAM_NAME_MAX_LENGTH = 64
 GOAL_MAX_LENGTH = 200
 NOTE_MAX_LENGTH = 2000
 # A duration as typed ("1h 20m", "1:20:30", "4800s"); anything longer is not one.
@@ -25,6 +26,7 @@ def as_dict() -> dict[str, int]:
     """The limits by short name, for the page's template."""
     return {
         "subject": SUBJECT_MAX_LENGTH,
+        "team_name": TEAM_NAME_MAX_LENGTH,
         "goal": GOAL_MAX_LENGTH,
         "note": NOTE_MAX_LENGTH,
         "duration": DURATION_MAX_LENGTH,

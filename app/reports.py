@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import enum
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -61,14 +61,23 @@ class SubjectShare:
 
 
 @dataclass(frozen=True)
+class MemberShare:
+    user_id: str
+    name: str
+    seconds: int
+
+
+@dataclass(frozen=True)
 class Group:
-    """One line of a report. `subjects` splits a day's or a week's time by subject."""
+    """One line of a report. `subjects` splits a day's or a week's time by subject, and in
+    a team's report `members` splits it by member."""
 
     key: str | None
     label: str
     seconds: int
     sessions: int
     subjects: tuple[SubjectShare, ...] = ()
+    members: tuple[MemberShare, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -146,21 +155,39 @@ def _day_label(day: date) -> str:
     return f"{day:%a} {day.day} {day:%b}"
 
 
-def _shares(parts: Iterable[Part]) -> tuple[SubjectShare, ...]:
+def _ranked(parts: Iterable[Part], key: Callable[[Part], str]) -> list[tuple[str, int]]:
+    """Seconds per key, most first."""
     totals: dict[str, int] = defaultdict(int)
     for part in parts:
-        totals[part.subject] += part.seconds
-    ranked = sorted(totals.items(), key=lambda item: (-item[1], item[0].lower()))
-    return tuple(SubjectShare(subject, seconds) for subject, seconds in ranked)
+        totals[key(part)] += part.seconds
+    return sorted(totals.items(), key=lambda item: (-item[1], item[0].lower()))
 
 
-def _group(key: str | None, label: str, parts: list[Part], *, by_subject: bool) -> Group:
+def _group(
+    key: str | None,
+    label: str,
+    parts: list[Part],
+    *,
+    by_subject: bool,
+    names: dict[str, str] | None = None,
+) -> Group:
     return Group(
         key=key,
         label=label,
         seconds=sum(part.seconds for part in parts),
         sessions=sum(part.sessions for part in parts),
-        subjects=_shares(parts) if by_subject else (),
+        subjects=tuple(
+            SubjectShare(subject, seconds)
+            for subject, seconds in (
+                _ranked(parts, lambda part: part.subject) if by_subject else ()
+            )
+        ),
+        members=tuple(
+            MemberShare(user_id, (names or {}).get(user_id, user_id), seconds)
+            for user_id, seconds in (
+                _ranked(parts, lambda part: part.user_id) if by_subject and names else ()
+            )
+        ),
     )
 
 
@@ -181,7 +208,7 @@ def _groups(
             else:
                 monday = monday_of(start)
                 key, label = monday.isoformat(), _week_label(monday)
-            groups.append(_group(key, label, by_bucket[index], by_subject=True))
+            groups.append(_group(key, label, by_bucket[index], by_subject=True, names=names))
         return groups
     by_key: dict[str | None, list[Part]] = defaultdict(list)
     labels: dict[str | None, str] = {}

@@ -35,7 +35,7 @@ from app.clock import clock
 from app.config import get_settings
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.issues import IssueRef
-from app.limits import SUBJECT_MAX_LENGTH
+from app.limits import SUBJECT_MAX_LENGTH, TEAM_NAME_MAX_LENGTH
 from app.models import Team, TeamMember, TeamRole, User
 from app.reports import Summary, TeamGroupBy, team_summary
 from app.repositories.teams import TeamRepository
@@ -43,7 +43,6 @@ from app.text import one_line, storable
 from app.weeks import monday_of, summary_time, week_start_for
 
 INVITE_LIFETIME = timedelta(days=7)
-TEAM_NAME_MAX_LENGTH = 64
 # What one member may list in `/team share`: enough for anyone, bounded for the query.
 MAX_SHARED_SUBJECTS = 50
 MAX_REPOSITORIES = 100

@@ -27,11 +27,12 @@ from app.limits import (
     NOTE_MAX_LENGTH,
     REMIND_AFTER_MAX_MINUTES,
     SUBJECT_MAX_LENGTH,
+    TEAM_NAME_MAX_LENGTH,
     TIMEZONE_MAX_LENGTH,
 )
 from app.models import Session, SessionSource, SessionStatus, StopReason, TeamRole, User
 from app.reports import GroupBy, Summary
-from app.teams import MAX_REPOSITORIES, TEAM_NAME_MAX_LENGTH, Membership
+from app.teams import MAX_REPOSITORIES, Membership
 from app.text import StorableText
 from app.timing import session_times
 from server.body_limit import DEFAULT_MAX_BYTES, describe
@@ -275,6 +276,12 @@ class SubjectShareOut(BaseModel):
     seconds: int
 
 
+class MemberShareOut(BaseModel):
+    user_id: str
+    name: str
+    seconds: int
+
+
 class ReportGroupOut(BaseModel):
     key: str | None = Field(
         description="The subject, the day or the week's Monday (YYYY-MM-DD), or the issue URL "
@@ -391,6 +398,34 @@ class TeamPatchIn(Body):
         description="Repository names of the owner; empty: all of them.",
         examples=[["BLT"]],
     )
+
+
+class TeamReportGroupOut(ReportGroupOut):
+    members: list[MemberShareOut] | None = Field(
+        default=None, description="For days: the time by member, most first."
+    )
+
+
+class TeamSummaryOut(SummaryOut):
+    groups: list[TeamReportGroupOut]  # type: ignore[assignment]
+
+    @classmethod
+    def of(cls, summary: Summary) -> TeamSummaryOut:
+        plain = SummaryOut.of(summary)
+        dated = summary.group_by == GroupBy.DAY
+        groups = [
+            TeamReportGroupOut(
+                **out.model_dump(),
+                members=[
+                    MemberShareOut(user_id=m.user_id, name=m.name, seconds=m.seconds)
+                    for m in group.members
+                ]
+                if dated
+                else None,
+            )
+            for out, group in zip(plain.groups, summary.groups, strict=True)
+        ]
+        return cls(**{**plain.model_dump(exclude={"groups"}), "groups": groups})
 
 
 class InviteOut(BaseModel):

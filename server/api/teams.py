@@ -18,12 +18,12 @@ from server.api.routing import AuthFirstRoute
 from server.api.schemas import (
     InviteOut,
     MemberOut,
-    SummaryOut,
     TeamDetailOut,
     TeamIn,
     TeamListOut,
     TeamOut,
     TeamPatchIn,
+    TeamSummaryOut,
     Text,
     error_responses,
     iso_utc,
@@ -134,7 +134,7 @@ async def remove_member(
 
 @router.get(
     "/{team_id}/report",
-    response_model=SummaryOut,
+    response_model=TeamSummaryOut,
     response_model_by_alias=True,
     summary="The time the team's members share, between two days (default: this week)",
     responses=error_responses(404, 422),
@@ -148,7 +148,7 @@ async def team_report(
     group_by: Annotated[TeamGroupBy, Query(description="How to group the time.")] = (
         TeamGroupBy.MEMBER
     ),
-) -> SummaryOut:
+) -> TeamSummaryOut:
     summary = await teams.report(
         db,
         caller.id,
@@ -157,4 +157,4 @@ async def team_report(
         last=parse_day(last, "to"),
         group_by=group_by,
     )
-    return SummaryOut.of(summary)
+    return TeamSummaryOut.of(summary)

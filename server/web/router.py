@@ -1,4 +1,5 @@
-"""The web page: `/` (the timer, the week, recent sessions), sign-in links, sign-out, assets.
+"""The web page: `/` (the timer, the week, teams, recent sessions), team invitations, sign-in
+links, sign-out, assets.
 
 Every route that reads a credential (the cookie, a sign-in link) is behind the sign-in
 throttle (`server.auth.throttle`), and a credential that fails is counted.
@@ -74,6 +75,20 @@ def _page(request: Request, name: str, context: dict[str, Any], status_code: int
 
 @router.get("/", dependencies=[Depends(throttle.guard)])
 async def page(request: Request, db: Db) -> Response:
+    return await _main_page(request, db)
+
+
+@router.get("/teams/join/{token}", dependencies=[Depends(throttle.guard)])
+async def team_invitation(token: str, request: Request, db: Db) -> Response:
+    """The page, offering to join the team of an invitation (an invite URL). Opening it
+    spends nothing: joining is the page's POST to the API, so a link preview cannot join."""
+    response = await _main_page(request, db, join_token=token)
+    # The invitation is in the URL: no page it opens may pass it on as a referrer.
+    response.headers.update(LINK_PAGE_HEADERS)
+    return response
+
+
+async def _main_page(request: Request, db: AsyncSession, join_token: str | None = None) -> Response:
     current = await _signed_in(request, db)
     if current is None:
         response = _page(request, "signin.html", {})
@@ -87,6 +102,7 @@ async def page(request: Request, db: Db) -> Response:
         "timezones": timezones.names(limit=1000),
         "github_linking": get_settings().github_oauth_configured,
         "limits": limits.as_dict(),
+        "join_token": join_token,
     }
     response = _page(request, "page.html", context)
     # The sign-in slid forward on this visit; the cookie follows it.

@@ -154,6 +154,7 @@ async def test_the_page_limits_typing_as_the_domain_does(
         "entry-subject": str(limits.SUBJECT_MAX_LENGTH),
         "entry-duration": str(limits.DURATION_MAX_LENGTH),
         "entry-goal": str(limits.GOAL_MAX_LENGTH),
+        "team-name": str(limits.TEAM_NAME_MAX_LENGTH),
     }
     assert inputs["allocation-hours"]["max"] == str(limits.MAX_WEEKLY_HOURS)
 

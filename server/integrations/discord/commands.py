@@ -14,10 +14,10 @@ from app.limits import (
     MAX_WEEKLY_HOURS,
     REMIND_AFTER_MAX_MINUTES,
     SUBJECT_MAX_LENGTH,
+    TEAM_NAME_MAX_LENGTH,
     TIMEZONE_MAX_LENGTH,
 )
 from app.reports import Period
-from app.teams import TEAM_NAME_MAX_LENGTH
 
 SUB_COMMAND = 1
 STRING = 3

@@ -49,4 +49,5 @@ export const api = {
   post: (path, body) => request("POST", path, body),
   patch: (path, body) => request("PATCH", path, body),
   put: (path, body) => request("PUT", path, body),
+  delete: (path) => request("DELETE", path),
 };

@@ -11,6 +11,7 @@ import { entryBody, InputError } from "./entry.js";
 import { formatDuration, formatStart, setBadge } from "./format.js";
 import { renderHistory } from "./history.js";
 import { renderRecent } from "./sessions.js";
+import { setUpTeams } from "./teams.js";
 import { isActive, isPaused, isRunning, needsReview } from "./status.js";
 import { LiveTimer } from "./timer.js";
 import { renderWeek } from "./week.js";
@@ -250,8 +251,15 @@ function syncReviewWithRecent() {
   renderReview();
 }
 
+const loadTeams = setUpTeams({
+  run: act,
+  showStatus,
+  userId: document.querySelector('meta[name="timetrack-user"]')?.content ?? "",
+});
+
 async function refresh() {
   await Promise.all([
+    loadTeams(),
     loadCurrent(),
     loadRecent(),
     loadWeek(),

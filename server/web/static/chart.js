@@ -32,7 +32,7 @@ function text(x, y, content, className, anchor = "start") {
 }
 
 // The subjects of the whole range, most time first; past the colours, the rest are one.
-function seriesOf(groups) {
+function seriesOf(groups, other) {
   const totals = new Map();
   for (const group of groups) {
     for (const { subject, seconds } of group.subjects ?? []) {
@@ -52,7 +52,7 @@ function seriesOf(groups) {
   const rest = ranked.slice(named.length);
   if (rest.length) {
     series.push({
-      name: "Other subjects",
+      name: other,
       seconds: rest.reduce((sum, [, seconds]) => sum + seconds, 0),
       className: "series-other",
       members: new Set(rest.map(([name]) => name)),
@@ -220,10 +220,12 @@ function drawBars(chart, at, days) {
 }
 
 export class DayChart {
-  constructor({ figure, caption, legend }) {
+  // Each day's `subjects` are what is stacked: a team's chart stacks its members there.
+  constructor({ figure, caption, legend, title = "chart-title", help = "chart-help", other = "Other subjects" }) {
     this.figure = figure;
     this.caption = caption;
     this.legend = legend;
+    this.labels = { title, help, other };
     this.days = [];
     this.series = [];
     this.items = [];
@@ -253,7 +255,7 @@ export class DayChart {
 
   show(summary) {
     this.summary = summary;
-    this.series = seriesOf(summary.groups);
+    this.series = seriesOf(summary.groups, this.labels.other);
     this.days = daysOf(summary.groups, this.series);
     if (!this.at || this.at.day >= this.days.length) {
       this.at = { day: this.days.length - 1, segment: 0 };
@@ -289,8 +291,8 @@ export class DayChart {
       viewBox: `0 0 ${at.width} ${HEIGHT}`,
       class: "chart-svg",
       role: "group",
-      "aria-labelledby": "chart-title",
-      "aria-describedby": "chart-help",
+      "aria-labelledby": this.labels.title,
+      "aria-describedby": this.labels.help,
     });
     drawWeekends(chart, at, this.days);
     drawHours(chart, at);
