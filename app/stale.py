@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app import accounts, events, github, notifications, throttle
+from app import accounts, events, github, notifications, teams, throttle
 from app import session as sessions
 from app.clock import clock
 from app.config import get_settings
@@ -82,13 +82,14 @@ async def stop(db: AsyncSession, *, hours: float | None = None) -> list[Session]
 
 async def sweep(db: AsyncSession, *, hours: float | None = None) -> Sweep:
     """The periodic maintenance: stop stale sessions, forget old idempotency records, switch
-    offers, expired sign-ins and links, failed sign-ins too old to count, and old scheduled
-    messages."""
+    offers, expired sign-ins, links and team invitations, failed sign-ins too old to count,
+    and old scheduled messages."""
     threshold = stale_hours(hours)
     stopped = await stop(db, hours=threshold)
     pruned = await events.prune(db)
     await github.prune_offers(db)
     await accounts.prune_credentials(db)
+    await teams.prune_invites(db)
     await throttle.prune(db)
     await notifications.prune(db)
     return Sweep(hours=threshold, stopped=stopped, pruned_events=pruned)

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Request
 
 from app import teams
+from app.errors import NotFound
 from app.reports import TeamGroupBy
 from app.weeks import parse_day
-from server.api.reports import First, Last
 from server.api.routing import AuthFirstRoute
 from server.api.schemas import (
     InviteOut,
@@ -28,11 +28,19 @@ from server.api.schemas import (
     error_responses,
     iso_utc,
 )
+from server.auth import throttle
 from server.auth.caller import CurrentCaller
 from server.transaction import Db
 
 router = APIRouter(prefix="/api/teams", tags=["teams"], route_class=AuthFirstRoute)
 
+First = Annotated[
+    str | None,
+    Query(alias="from", description="First day, YYYY-MM-DD, in the team's timezone (inclusive)."),
+]
+Last = Annotated[
+    str | None, Query(alias="to", description="Last day, YYYY-MM-DD (inclusive); 366 days at most.")
+]
 TeamId = Annotated[int, Path(ge=1, le=2**63 - 1, description="The team's id.", examples=[7])]
 
 
@@ -70,8 +78,15 @@ async def join_team(
     token: Annotated[Text, Path(max_length=100, description="The invitation's token.")],
     caller: CurrentCaller,
     db: Db,
+    request: Request,
 ) -> TeamDetailOut:
-    return await _detail(db, await teams.join_by_invite(db, caller.id, token))
+    try:
+        joined = await teams.join_by_invite(db, caller.id, token)
+    except NotFound:
+        # An invitation is a credential: one that fails counts against this address.
+        throttle.refused(request, db)
+        raise
+    return await _detail(db, joined)
 
 
 @router.get(

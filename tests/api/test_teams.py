@@ -150,6 +150,13 @@ async def test_a_team_report_is_the_sum_of_its_members_shared_personal_reports(
     got_days = (await report(client, alice, team_id, "day")).json()["groups"]
     assert {g["key"]: g["seconds"] for g in got_days} == expected_days
     assert expected_days["2026-11-18"] == 5400  # 00:00 to 01:30 of the late session
+    # Each day also splits its time by member, for the page's chart.
+    for group in got_days:
+        assert sum(m["seconds"] for m in group["members"]) == group["seconds"]
+    assert [(m["user_id"], m["seconds"]) for m in got_days[1]["members"]] == [
+        (alice.id, 3600),
+        (bob.id, 3600),
+    ]
     by_member = (await report(client, alice, team_id)).json()
     assert {g["key"]: g["seconds"] for g in by_member["groups"]} == {
         alice.id: 4 * 3600,
