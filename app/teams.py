@@ -35,7 +35,7 @@ from app.clock import clock
 from app.config import get_settings
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.issues import IssueRef
-from app.limits import SUBJECT_MAX_LENGTH, TEAM_NAME_MAX_LENGTH
+from app.limits import TEAM_NAME_MAX_LENGTH
 from app.models import Team, TeamMember, TeamRole, User
 from app.reports import Summary, TeamGroupBy, team_summary
 from app.repositories.teams import TeamRepository
@@ -265,15 +265,14 @@ async def join_guild(
     return await _join(db, user_id, team.id, username), before is None
 
 
-async def remove(db: AsyncSession, actor_id: str, team_id: int, user_id: str) -> Team | None:
+async def remove(db: AsyncSession, actor_id: str, team_id: int, user_id: str) -> None:
     """Take a member out of the team: themself, or anyone but an owner for owners and admins
     (an owner only leaves by themself). Their membership row is deleted, and with it
-    everything the team could see of them. The team as it is left, None when deleted."""
+    everything the team could see of them."""
     repository = TeamRepository(db)
+    await repository.get(team_id, lock=True)
+    # Read under the team's lock: a concurrent change of membership is seen as it is.
     found = await membership(db, actor_id, team_id)
-    team = await repository.get(team_id, lock=True)
-    if team is None:
-        raise NotFound(NO_SUCH_TEAM)
     if actor_id != user_id:
         if not found.is_admin:
             raise Forbidden("Only the team's owners and admins can remove someone else.")
@@ -282,22 +281,15 @@ async def remove(db: AsyncSession, actor_id: str, team_id: int, user_id: str) ->
             raise NotFound("That person is not in this team.")
         if target.role == TeamRole.OWNER:
             raise Forbidden("An owner can only leave by themself.")
-    else:
-        # Re-read under the team's lock: a concurrent change of roles is seen as it is.
-        target = await repository.membership(team_id, user_id)
-        if target is None:
-            raise NotFound(NO_SUCH_TEAM)
     await repository.remove_member(team_id, user_id)
     left = await repository.members(team_id)
     if not left:
-        await repository.delete(team)
-        return None
-    if not any(member.role == TeamRole.OWNER for member, _ in left):
+        await repository.delete(found.team)
+    elif not any(member.role == TeamRole.OWNER for member, _ in left):
         # The longest-standing admin, else member, keeps the team owned.
         heir = min(left, key=lambda row: (row[0].role != TeamRole.ADMIN, row[0].joined_at))[0]
         heir.role = TeamRole.OWNER
         await db.flush()
-    return team
 
 
 def parse_subjects(text: str) -> list[str] | None:
@@ -306,11 +298,9 @@ def parse_subjects(text: str) -> list[str] | None:
         return None
     names: list[str] = []
     for piece in text.split(","):
-        name = one_line(storable(piece, "subject name"))
-        if not name:
+        if not piece.strip():
             continue
-        if len(name) > SUBJECT_MAX_LENGTH:
-            raise InvalidInput(f"A subject name is at most {SUBJECT_MAX_LENGTH} characters.")
+        name = accounts.normalise_subject(piece)
         if name.casefold() not in (known.casefold() for known in names):
             names.append(name)
     if not names:

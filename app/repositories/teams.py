@@ -15,7 +15,7 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.dialects.postgresql import Insert, insert
 
 from app.models import Session, Team, TeamInvite, TeamMember, TeamPost, TeamRole, User
 from app.repositories.base import Repository
@@ -25,6 +25,11 @@ _POST_DUE_SQL = "coalesce(next_post_at, '-infinity'::timestamptz)"
 
 
 class TeamRepository(Repository):
+    async def _inserted(self, statement: Insert) -> bool:
+        """Whether the row was inserted (False: the same key was there already)."""
+        done = await self.db.execute(statement.on_conflict_do_nothing().returning(literal(1)))
+        return done.first() is not None
+
     async def add(self, team: Team) -> Team:
         self.db.add(team)
         await self.db.flush()
@@ -70,13 +75,9 @@ class TeamRepository(Repository):
 
     async def add_member(self, team_id: int, user_id: str, role: TeamRole) -> bool:
         """Whether the user was added (False: already a member)."""
-        statement = (
-            insert(TeamMember)
-            .values(team_id=team_id, user_id=user_id, role=role)
-            .on_conflict_do_nothing()
-            .returning(TeamMember.user_id)
+        return await self._inserted(
+            insert(TeamMember).values(team_id=team_id, user_id=user_id, role=role)
         )
-        return (await self.db.execute(statement)).first() is not None
 
     async def remove_member(self, team_id: int, user_id: str) -> None:
         await self.db.execute(
@@ -120,13 +121,7 @@ class TeamRepository(Repository):
 
     async def record_post(self, team_id: int, week_start: date) -> bool:
         """Whether this is the first post of that week (False: it was posted already)."""
-        statement = (
-            insert(TeamPost)
-            .values(team_id=team_id, week_start=week_start)
-            .on_conflict_do_nothing()
-            .returning(TeamPost.team_id)
-        )
-        return (await self.db.execute(statement)).first() is not None
+        return await self._inserted(insert(TeamPost).values(team_id=team_id, week_start=week_start))
 
     async def issue_contributors(
         self, repo: str, number: int, now: datetime

@@ -4,15 +4,20 @@ team's timezone, once; `timetrack team post` posts it on demand."""
 from __future__ import annotations
 
 import asyncio
+import http.server
+import json
+import threading
 from datetime import UTC, date, datetime, timedelta
+from typing import Any, ClassVar
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app import entries, teams
-from app.clock import Clock
+from app.clock import Clock, clock
 from app.db import transaction
+from app.weeks import week_start_for
 from server.cron.tick import tick
-from tests.inbox import Inbox
+from tests.inbox import Inbox, assert_message
 from tests.ops.conftest import fresh_user_id, run_timetrack
 from tests.ops.test_summaries import local
 
@@ -22,19 +27,20 @@ MONDAY = date(2026, 11, 16)
 DUE = datetime(2026, 11, 22, 21, tzinfo=UTC)
 
 
-async def a_team_with_a_week() -> tuple[int, str, str]:
+async def a_team_with_a_week(monday: date = MONDAY) -> tuple[int, str, str]:
     owner, member = fresh_user_id("owner"), fresh_user_id("member")
     async with transaction() as db:
         created = await teams.create(db, owner, "Study hall", username="ana")
         url, _ = await teams.create_invite(db, owner, created.team.id)
         await teams.join_by_invite(db, member, url.rsplit("/", 1)[1], username="ben")
         await teams.set_channel(db, owner, created.team.id, CHANNEL)
-        start = local("Australia/Sydney", MONDAY, 9)
+        start = local("Australia/Sydney", monday, 9)
         await entries.add(db, owner, "Maths", start, start + timedelta(hours=1))
         await entries.add(db, member, "Thesis", start, start + timedelta(hours=3))
         # Members' time is added after the fact: the week after has some too.
         later = start + timedelta(days=8)
-        await entries.add(db, member, "Thesis", later, later + timedelta(hours=2))
+        if later + timedelta(hours=2) <= clock.now():
+            await entries.add(db, member, "Thesis", later, later + timedelta(hours=2))
     return created.team.id, owner, member
 
 
@@ -93,3 +99,53 @@ async def test_the_command_line_refuses_a_team_without_a_channel(
     missing = await asyncio.to_thread(run_timetrack, "team", "post", "--team", "999999", env=env)
     assert missing.returncode == 1
     assert "No team 999999" in missing.stderr
+
+
+class _FakeDiscord(http.server.BaseHTTPRequestHandler):
+    """Discord's channel messages: records what the bot posts."""
+
+    posted: ClassVar[list[tuple[str, str, dict[str, Any]]]] = []
+
+    def do_POST(self) -> None:
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        type(self).posted.append((self.path, self.headers["Authorization"], body))
+        answer = b'{"id": "1"}'
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(answer)))
+        self.end_headers()
+        self.wfile.write(answer)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+async def test_the_command_line_posts_last_week_now(
+    committed: async_sessionmaker[AsyncSession], database_url: str
+) -> None:
+    # The child process reads the real clock: last week is the one before today's there.
+    previous = week_start_for("Australia/Sydney", clock.now()) - timedelta(days=7)
+    team_id, _, _ = await a_team_with_a_week(previous)
+    _FakeDiscord.posted = []
+    server = http.server.HTTPServer(("127.0.0.1", 0), _FakeDiscord)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    env = {
+        "DATABASE_URL": database_url,
+        "DISCORD_BOT_TOKEN": "bot-token",
+        "DISCORD_API_BASE": f"http://127.0.0.1:{server.server_address[1]}",
+    }
+    try:
+        result = await asyncio.to_thread(
+            run_timetrack, "team", "post", "--team", str(team_id), env=env
+        )
+    finally:
+        server.shutdown()
+        thread.join()
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"Posted Study hall's week of {previous.isoformat()}."
+    ((path, authorization, message),) = _FakeDiscord.posted
+    assert (path, authorization) == (f"/channels/{CHANNEL}/messages", "Bot bot-token")
+    assert_message(message)
+    assert "**Team total** 4h" in message["embeds"][0]["description"]
