@@ -431,6 +431,14 @@ class Notification(TimestampMixin, Base):
     )
 
 
+# When a team's weekly post is due, NULL ("work it out now") first; spelled as the index is.
+_POST_DUE_SQL = "coalesce(next_post_at, '-infinity'::timestamptz)"
+
+
+def post_due_column() -> ColumnElement[datetime]:
+    return literal_column(_POST_DUE_SQL, DateTime(timezone=True))
+
+
 class TeamRole(enum.StrEnum):
     OWNER = "owner"
     ADMIN = "admin"
@@ -458,7 +466,7 @@ class Team(TimestampMixin, Base):
         CheckConstraint("github_owner = lower(github_owner)", "github_owner_lower_case"),
         Index(
             "ix_teams_post_due",
-            text("coalesce(next_post_at, '-infinity'::timestamptz)"),
+            text(_POST_DUE_SQL),
             postgresql_where=text("discord_channel_id IS NOT NULL"),
         ),
     )

@@ -5,23 +5,28 @@ from datetime import date, datetime
 
 from sqlalchemy import (
     BigInteger,
-    DateTime,
     any_,
     cast,
     delete,
     func,
     literal,
-    literal_column,
     select,
     update,
 )
 from sqlalchemy.dialects.postgresql import Insert, insert
 
-from app.models import Session, Team, TeamInvite, TeamMember, TeamPost, TeamRole, User
+from app.models import (
+    Session,
+    Team,
+    TeamInvite,
+    TeamMember,
+    TeamPost,
+    TeamRole,
+    User,
+    post_due_column,
+)
 from app.repositories.base import Repository
 from app.timing import effective_seconds_sql
-
-_POST_DUE_SQL = "coalesce(next_post_at, '-infinity'::timestamptz)"
 
 
 class TeamRepository(Repository):
@@ -108,7 +113,7 @@ class TeamRepository(Repository):
     async def lock_posts_due(self, now: datetime, limit: int) -> Sequence[Team]:
         """Teams with a channel whose weekly post is due (or not worked out yet), locked;
         a team another tick holds is skipped, as that tick is deciding it."""
-        due = literal_column(_POST_DUE_SQL, DateTime(timezone=True))
+        due = post_due_column()
         statement = (
             select(Team)
             .where(Team.discord_channel_id.is_not(None), due <= now)
