@@ -4,9 +4,7 @@ REST API (issue comments: list, create, update), once, editing it when closed ag
 
 from __future__ import annotations
 
-import http.server
 import json
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -21,6 +19,7 @@ from app.clock import clock
 from app.issues import IssueRef
 from tests.action.conftest import run_forward, serving
 from tests.github.conftest import payload
+from tests.local_http import serving as serving_locally
 
 pytestmark = pytest.mark.usefixtures("action_env")
 
@@ -62,33 +61,8 @@ class FakeGitHub:
 @pytest.fixture
 def github() -> Iterator[tuple[str, FakeGitHub]]:
     fake = FakeGitHub()
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def _answer(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            status, answer = fake.handle(
-                self.command, self.path, self.headers, self.rfile.read(length)
-            )
-            raw = json.dumps(answer).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(raw)))
-            self.end_headers()
-            self.wfile.write(raw)
-
-        do_GET = do_POST = do_PATCH = _answer
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", fake
-    finally:
-        server.shutdown()
-        thread.join()
+    with serving_locally(fake.handle) as base:
+        yield base, fake
 
 
 async def a_connected_team(committed: async_sessionmaker[AsyncSession]) -> None:

@@ -4,11 +4,9 @@ team's timezone, once; `timetrack team post` posts it on demand."""
 from __future__ import annotations
 
 import asyncio
-import http.server
 import json
-import threading
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, ClassVar
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -18,6 +16,7 @@ from app.db import transaction
 from app.weeks import week_start_for
 from server.cron.tick import tick
 from tests.inbox import Inbox, assert_message
+from tests.local_http import serving as serving_locally
 from tests.ops.conftest import fresh_user_id, run_timetrack
 from tests.ops.test_summaries import local
 
@@ -101,51 +100,31 @@ async def test_the_command_line_refuses_a_team_without_a_channel(
     assert "No team 999999" in missing.stderr
 
 
-class _FakeDiscord(http.server.BaseHTTPRequestHandler):
-    """Discord's channel messages: records what the bot posts."""
-
-    posted: ClassVar[list[tuple[str, str, dict[str, Any]]]] = []
-
-    def do_POST(self) -> None:
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        type(self).posted.append((self.path, self.headers["Authorization"], body))
-        answer = b'{"id": "1"}'
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(answer)))
-        self.end_headers()
-        self.wfile.write(answer)
-
-    def log_message(self, *args: Any) -> None:
-        pass
-
-
 async def test_the_command_line_posts_last_week_now(
     committed: async_sessionmaker[AsyncSession], database_url: str
 ) -> None:
     # The child process reads the real clock: last week is the one before today's there.
     previous = week_start_for("Australia/Sydney", clock.now()) - timedelta(days=7)
     team_id, _, _ = await a_team_with_a_week(previous)
-    _FakeDiscord.posted = []
-    server = http.server.HTTPServer(("127.0.0.1", 0), _FakeDiscord)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    env = {
-        "DATABASE_URL": database_url,
-        "DISCORD_BOT_TOKEN": "bot-token",
-        "DISCORD_API_BASE": f"http://127.0.0.1:{server.server_address[1]}",
-    }
-    try:
+    posted: list[tuple[str, str, dict[str, Any]]] = []
+
+    def discord(method: str, path: str, headers: Any, body: bytes) -> tuple[int, Any]:
+        posted.append((path, headers["Authorization"], json.loads(body)))
+        return 200, {"id": "1"}
+
+    with serving_locally(discord) as api:
+        env = {
+            "DATABASE_URL": database_url,
+            "DISCORD_BOT_TOKEN": "bot-token",
+            "DISCORD_API_BASE": api,
+        }
         result = await asyncio.to_thread(
             run_timetrack, "team", "post", "--team", str(team_id), env=env
         )
-    finally:
-        server.shutdown()
-        thread.join()
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == f"Posted Study hall's week of {previous.isoformat()}."
-    ((path, authorization, message),) = _FakeDiscord.posted
+    ((path, authorization, message),) = posted
     assert (path, authorization) == (f"/channels/{CHANNEL}/messages", "Bot bot-token")
     assert_message(message)
     assert "**Team total** 4h" in message["embeds"][0]["description"]
