@@ -258,8 +258,9 @@ const loadTeams = setUpTeams({
 });
 
 async function refresh() {
+  // Alongside the rest, but not waited for: the timer and the week never wait on teams.
+  loadTeams().catch((error) => showError(describe(error)));
   await Promise.all([
-    loadTeams(),
     loadCurrent(),
     loadRecent(),
     loadWeek(),

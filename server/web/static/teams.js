@@ -2,7 +2,7 @@
 // member), and for its owners and admins, invitations and membership. Everything goes
 // through the REST API; the server decides who may see and change what.
 
-import { api } from "./api.js";
+import { api, ApiError } from "./api.js";
 import { addDays, mondayOf, todayIn } from "./calendar.js";
 import { DayChart } from "./chart.js";
 import { $, element } from "./dom.js";
@@ -38,7 +38,20 @@ function byMember(report) {
   };
 }
 
-export function setUpTeams({ run, showStatus, userId }) {
+export function setUpTeams({ run: act, showStatus, userId }) {
+  // A team that is gone, or a role that changed elsewhere: show the teams as they are now,
+  // then let the page report the error.
+  const run = (key, work) =>
+    act(key, async () => {
+      try {
+        await work();
+      } catch (error) {
+        if (error instanceof ApiError && (error.status === 403 || error.status === 404)) {
+          await loadTeams().catch(() => {});
+        }
+        throw error;
+      }
+    });
   const chart = new DayChart({
     figure: $("team-chart"),
     caption: $("team-chart-caption"),
