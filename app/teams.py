@@ -375,12 +375,14 @@ async def last_week(db: AsyncSession, team_id: int) -> tuple[Team, Summary]:
 
 
 @dataclass(frozen=True)
-class TeamPost:
+class TeamWeek:
+    """A team's week, as its channel is sent it."""
+
     team: Team
     summary: Summary
 
 
-async def take_due_posts(db: AsyncSession, now: datetime, limit: int) -> list[TeamPost]:
+async def take_due_posts(db: AsyncSession, now: datetime, limit: int) -> list[TeamWeek]:
     """The weekly posts due at `now`, at the first tick on or after Monday 08:00 in each
     team's timezone: each team's next one is set, and this week's is recorded, in this
     transaction, so no tick posts a week twice. A week with nothing shared posts nothing."""
@@ -398,7 +400,7 @@ async def take_due_posts(db: AsyncSession, now: datetime, limit: int) -> list[Te
             continue
         summary = await week(db, team, previous)
         if summary.total_seconds:
-            posts.append(TeamPost(team, summary))
+            posts.append(TeamWeek(team, summary))
     await db.flush()
     return posts
 

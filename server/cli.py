@@ -216,7 +216,7 @@ def team_post(team: Annotated[int, typer.Option("--team", help="The team's id.")
     # A manual post is not recorded: the scheduled one still goes out on Monday.
     if found.discord_channel_id is None:
         fail(f"Team {team} has no channel yet: an admin picks one with /team channel.")
-    if not asyncio.run(notify.post_team_week(teams.TeamPost(found, summary))):
+    if not asyncio.run(notify.post_team_week(teams.TeamWeek(found, summary))):
         fail("Discord refused the post; see the log.")
     typer.echo(f"Posted {found.name}'s week of {summary.first.isoformat()}.")
 

@@ -37,7 +37,7 @@ from app.models import NotificationKind, Session
 from app.notifications import Claim, Draft
 from app.reminders import DueReminder
 from app.summaries import WeeklySummary
-from app.teams import TeamPost
+from app.teams import TeamWeek
 from server.integrations.discord import switch, views
 from server.integrations.discord.client import DiscordClient
 
@@ -161,7 +161,7 @@ def weekly_summary(summary: WeeklySummary) -> Draft:
     )
 
 
-async def post_team_week(post: TeamPost) -> bool:
+async def post_team_week(post: TeamWeek) -> bool:
     """Post a team's week to its channel now; whether Discord took it (False, logged, when
     it refused or there is no bot token or channel)."""
     channel_id = post.team.discord_channel_id
@@ -171,7 +171,7 @@ async def post_team_week(post: TeamPost) -> bool:
     return await DiscordClient.from_settings().send_message(channel_id, message)
 
 
-def team_week(db: AsyncSession, post: TeamPost) -> None:
+def team_week(db: AsyncSession, post: TeamWeek) -> None:
     """Post a team's week to its channel after the commit that recorded it as posted. A post
     Discord refuses is logged, not retried: a week is posted at most once."""
     if enabled():
