@@ -46,18 +46,37 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
     no_migrate: Annotated[bool, typer.Option("--no-migrate", help="Skip migrations.")] = False,
+    workers: Annotated[
+        int | None,
+        typer.Option(min=1, help="Processes serving the port (default: the number of CPUs)."),
+    ] = None,
 ) -> None:
     """Migrate the database, then serve the app with uvicorn."""
+    import os
+
     import uvicorn
 
     from app import migrate
+    from app.db import libpq_url
 
     get_settings().check_production()
     url = _database_url()
     if not no_migrate:
         migrate.upgrade(url)
-    typer.echo(f"timetrack: serving on http://{host}:{port}", err=True)
-    uvicorn.run("server.router:app", host=host, port=port, log_level="info", access_log=False)
+    # The database is started (when embedded) and migrated once, here; every worker then
+    # connects to it directly instead of each looking for the embedded server itself.
+    os.environ["DATABASE_URL"] = libpq_url(url)
+    count = workers or os.cpu_count() or 1
+    plural = "" if count == 1 else "es"
+    typer.echo(f"timetrack: serving on http://{host}:{port} ({count} process{plural})", err=True)
+    uvicorn.run(
+        "server.router:app",
+        host=host,
+        port=port,
+        workers=count,
+        log_level="info",
+        access_log=False,
+    )
 
 
 @db_cli.command("upgrade")
