@@ -67,8 +67,7 @@ async def timezone_of(db: AsyncSession, user_id: str) -> str:
 async def set_timezone(db: AsyncSession, user_id: str, name: str) -> User:
     zone = timezones.validate(name)
     user = await ensure_user(db, user_id)
-    user.timezone = zone
-    await db.flush()
+    await UserRepository(db).set_timezone(user, zone)
     return user
 
 
@@ -173,7 +172,7 @@ async def link_github(db: AsyncSession, user_id: str, login: str) -> User:
     try:
         # A savepoint: losing a race for the login leaves the caller's transaction usable.
         async with db.begin_nested():
-            user.github_login = login
+            await UserRepository(db).set_github_login(user, login)
     except IntegrityError:
         raise Conflict(f"GitHub account {login} is already linked to another user.") from None
     return user
@@ -181,8 +180,7 @@ async def link_github(db: AsyncSession, user_id: str, login: str) -> User:
 
 async def unlink_github(db: AsyncSession, user_id: str) -> User:
     user = await ensure_user(db, user_id)
-    user.github_login = None
-    await db.flush()
+    await UserRepository(db).set_github_login(user, None)
     return user
 
 

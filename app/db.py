@@ -10,16 +10,18 @@ from __future__ import annotations
 import fcntl
 import logging
 import warnings
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager, contextmanager, suppress
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -29,6 +31,10 @@ from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import SessionTransaction
 
 from app.config import Settings, get_settings
+
+if TYPE_CHECKING:
+    from psycopg import AsyncConnection as DriverConnection
+    from psycopg import AsyncCursor
 
 logger = logging.getLogger(__name__)
 
@@ -102,11 +108,36 @@ def resolve_database_url(settings: Settings | None = None) -> str:
     return sqlalchemy_url(start_embedded(settings.data_dir, DATABASE_NAME))
 
 
+# PgBouncer's usual port and Supabase's transaction pooler's.
+POOLER_PORTS = frozenset({6432, 6543})
+# psycopg's default: a statement run this many times on a connection is prepared there.
+PREPARE_THRESHOLD = 5
+
+
+def behind_transaction_pooler(url: str, setting: str | None) -> bool:
+    """Whether `url` reaches PostgreSQL through a transaction-mode pooler.
+
+    `DATABASE_POOLER` decides when set; otherwise the URL does: Neon's and Supabase's
+    pooled host names contain `pooler`, and PgBouncer usually listens on 6432.
+    """
+    if setting is not None:
+        return setting == "transaction"
+    parsed = make_url(url)
+    return "pooler" in (parsed.host or "") or parsed.port in POOLER_PORTS
+
+
 def create_engine(url: str, **options: object) -> AsyncEngine:
+    pooled = behind_transaction_pooler(url, get_settings().database_pooler)
     return create_async_engine(
         url,
-        # Poolers such as PgBouncer (and Neon's) cannot hold prepared statements.
-        connect_args={"prepare_threshold": None, "connect_timeout": 5},
+        # On a direct connection, statements that run often are prepared once per
+        # connection: PostgreSQL then parses and plans them once instead of every time. A
+        # transaction pooler may run the next transaction on another server connection, where
+        # the prepared statement does not exist, so behind one nothing is prepared.
+        connect_args={
+            "prepare_threshold": None if pooled else PREPARE_THRESHOLD,
+            "connect_timeout": 5,
+        },
         # A fixed set of connections, kept open. The event loop, not the database, limits a
         # process, so more connections add nothing; and "overflow" connections are closed as
         # soon as they are returned, so under sustained load they were reopened all the time
@@ -170,6 +201,70 @@ class Database:
 
 
 database = Database()
+
+
+# --- Statements sent straight to the driver ----------------------------------------------
+#
+# The statements every interaction runs are plain SQL that repositories hand to psycopg on
+# the session's own connection, inside the session's transaction. For these small statements
+# SQLAlchemy's compilation, result processing and ORM loading cost several times the CPU
+# PostgreSQL spends on them (docs/performance.md). A failure comes out as SQLAlchemy's
+# exception, and a lost connection is invalidated, as SQLAlchemy does for its own
+# statements, so the outage handling and the pool cannot tell the difference.
+
+Parameters = Sequence[Any] | Mapping[str, Any]
+_DRIVER = "timetrack.driver"
+
+
+async def _driver(db: AsyncSession) -> tuple[AsyncConnection, DriverConnection[Any]]:
+    found: tuple[AsyncConnection, DriverConnection[Any]] | None = db.info.get(_DRIVER)
+    if found is None:
+        # Both calls cross into SQLAlchemy's greenlet; once per transaction is enough.
+        connection = await db.connection()
+        pooled = await connection.get_raw_connection()
+        assert pooled.driver_connection is not None
+        found = connection, pooled.driver_connection
+        db.info[_DRIVER] = found
+    return found
+
+
+@event.listens_for(OrmSession, "after_transaction_end")
+def _forget_driver(session: OrmSession, transaction: SessionTransaction) -> None:
+    # The next transaction may run on another pooled connection.
+    if transaction.parent is None:
+        session.info.pop(_DRIVER, None)
+
+
+async def execute(db: AsyncSession, sql: str, parameters: Parameters) -> AsyncCursor[Any]:
+    """Run `sql` in the session's transaction; its rows are on the returned cursor."""
+    connection, driver = await _driver(db)
+    try:
+        return await driver.execute(sql, parameters)
+    except Exception as error:
+        dialect = connection.dialect
+        if not isinstance(error, dialect.loaded_dbapi.Error):
+            raise
+        lost = driver.closed or driver.broken
+        if lost:
+            await connection.invalidate()
+        raise DBAPIError.instance(
+            sql,
+            parameters,
+            error,
+            dialect.loaded_dbapi.Error,
+            hide_parameters=True,
+            connection_invalidated=lost,
+            dialect=dialect,
+        ) from error
+
+
+async def fetch_one(db: AsyncSession, sql: str, parameters: Parameters) -> Any:
+    """The first row of `sql` (a tuple), or None."""
+    return await (await execute(db, sql, parameters)).fetchone()
+
+
+async def fetch_all(db: AsyncSession, sql: str, parameters: Parameters) -> list[Any]:
+    return await (await execute(db, sql, parameters)).fetchall()
 
 
 # --- Work that must follow a commit ---------------------------------------------------

@@ -84,6 +84,35 @@ def test_schema_enforces_one_active_session_per_user(database_url: str) -> None:
         conn.rollback()
 
 
+def test_pausing_and_resuming_are_hot_updates(database_url: str) -> None:
+    """No index of `sessions` mentions `status`, so a status change writes no index entry."""
+    with psycopg.connect(libpq_url(database_url)) as conn:
+        definitions = conn.execute(
+            "SELECT indexdef FROM pg_indexes WHERE tablename = 'sessions'"
+        ).fetchall()
+        assert not [d for (d,) in definitions if "status" in d]
+        conn.execute("INSERT INTO users (id, timezone) VALUES ('h', 'UTC')")
+        conn.execute("INSERT INTO subjects (user_id, name) VALUES ('h', 'Maths')")
+        conn.execute(
+            "INSERT INTO sessions (user_id, subject_id, started_at, status, source) "
+            "SELECT 'h', id, now(), 'RUNNING', 'api' FROM subjects WHERE user_id = 'h'"
+        )
+        pause = (
+            "UPDATE sessions SET status = 'PAUSED', pause_started_at = now() WHERE user_id = 'h'"
+        )
+        conn.execute(pause)
+        conn.execute(
+            "UPDATE sessions SET status = 'RUNNING', pause_started_at = NULL, "
+            "total_paused_seconds = 1 WHERE user_id = 'h'"
+        )
+        counts = conn.execute(
+            "SELECT pg_stat_get_xact_tuples_updated(oid), pg_stat_get_xact_tuples_hot_updated(oid)"
+            " FROM pg_class WHERE relname = 'sessions'"
+        ).fetchone()
+        assert counts == (2, 2)
+        conn.rollback()
+
+
 def test_schema_refuses_a_second_subject_differing_only_in_case(database_url: str) -> None:
     with psycopg.connect(libpq_url(database_url)) as conn:
         conn.execute("INSERT INTO users (id, timezone) VALUES ('y', 'UTC')")

@@ -1,29 +1,24 @@
 from __future__ import annotations
 
 from datetime import datetime
-from functools import cache
-from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import update
 
+from app.db import fetch_one
 from app.models import ApiToken, LoginLink, User
 from app.repositories.base import Repository
+from app.repositories.users import user_from
 
-
-@cache
-def _use_token() -> Any:
-    """Every REST call runs this, so it is built once, on first use (building it and deriving
-    its cache key cost more CPU than executing it). The token's hash and the time are bound
-    per call, under names no column has: an UPDATE reads a parameter named like a column as
-    a SET value."""
-    used = (
-        update(ApiToken)
-        .where(ApiToken.token_hash == bindparam("hash_given"), ApiToken.revoked_at.is_(None))
-        .values(last_used_at=bindparam("now_used"))
-        .returning(ApiToken.user_id)
-        .cte("used")
-    )
-    return select(User).join(used, used.c.user_id == User.id)
+# Every REST call runs this: the token's owner, marking the token used, in one statement.
+OWNER_MARKED_USED = """
+WITH used AS (
+    UPDATE api_tokens SET last_used_at = %s
+    WHERE token_hash = %s AND revoked_at IS NULL
+    RETURNING user_id
+)
+SELECT users.id, users.username, users.timezone, users.github_login, users.created_at
+FROM users JOIN used ON used.user_id = users.id
+"""
 
 
 class ApiTokenRepository(Repository):
@@ -35,8 +30,8 @@ class ApiTokenRepository(Repository):
 
     async def use(self, token_hash: str, at: datetime) -> User | None:
         """The owner of a live token, marking it used in the same statement."""
-        parameters = {"hash_given": token_hash, "now_used": at}
-        return (await self.db.execute(_use_token(), parameters)).scalar_one_or_none()
+        row = await fetch_one(self.db, OWNER_MARKED_USED, (at, token_hash))
+        return None if row is None else user_from(row)
 
     async def revoke(self, token_id: int, at: datetime) -> bool:
         statement = (

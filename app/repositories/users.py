@@ -1,49 +1,74 @@
 from __future__ import annotations
 
-from functools import cache
 from typing import Any
 
-from sqlalchemy import bindparam, func, select
-from sqlalchemy.dialects.postgresql import insert
-
+from app.db import execute, fetch_one
 from app.models import User
-from app.repositories.base import Repository
+from app.repositories.base import Repository, loaded
+
+# The columns the statements below return, first and in this order.
+USER_COLUMNS = ("id", "username", "timezone", "github_login", "created_at")
+
+# The lock every mutation takes first: one statement that writes only when it must.
+# - A known user's row is locked with SELECT ... FOR UPDATE, which writes no new row version.
+# - A new user is inserted (the insert holds the lock); ON CONFLICT covers a twin request
+#   that inserted the same user a moment earlier.
+# - A username that changed on Discord is updated, which locks the row too.
+# FOR UPDATE re-reads a row another transaction changed while we waited for it, so the row
+# returned is the latest. Each CTE runs only when the one before it found nothing.
+LOCK_USER = """
+WITH renamed AS (
+    UPDATE users SET username = %(username)s
+    WHERE id = %(user_id)s AND %(username)s::text IS NOT NULL
+        AND username IS DISTINCT FROM %(username)s::text
+    RETURNING id, username, timezone, github_login, created_at
+), locked AS (
+    SELECT id, username, timezone, github_login, created_at FROM users
+    WHERE id = %(user_id)s AND NOT EXISTS (SELECT FROM renamed)
+    FOR UPDATE
+), created AS (
+    INSERT INTO users (id, username, timezone)
+    SELECT %(user_id)s, %(username)s, %(timezone)s
+    WHERE NOT EXISTS (SELECT FROM renamed) AND NOT EXISTS (SELECT FROM locked)
+    ON CONFLICT (id) DO UPDATE SET username = coalesce(EXCLUDED.username, users.username)
+    RETURNING id, username, timezone, github_login, created_at
+)
+SELECT * FROM renamed UNION ALL SELECT * FROM locked UNION ALL SELECT * FROM created
+"""
+
+USER_BY_ID = "SELECT id, username, timezone, github_login, created_at FROM users WHERE id = %s"
+USER_BY_GITHUB_LOGIN = """
+SELECT id, username, timezone, github_login, created_at FROM users WHERE lower(github_login) = %s
+"""
+SET_TIMEZONE = "UPDATE users SET timezone = %s WHERE id = %s"
+SET_GITHUB_LOGIN = "UPDATE users SET github_login = %s WHERE id = %s"
 
 
-@cache
-def _upsert_locked() -> Any:
-    """Every mutation runs this first, so it is built once, on first use: building it and
-    deriving its cache key cost more CPU than executing it. Values are bound per call. Run
-    as a SELECT from the statement, because an ORM INSERT given parameters takes the bulk
-    path, which rebuilds the statement (and its cache key) on every call."""
-    new_user = insert(User).values(
-        id=bindparam("user_id"), username=bindparam("username"), timezone=bindparam("timezone")
-    )
-    upsert = new_user.on_conflict_do_update(
-        index_elements=[User.id],
-        set_={"username": func.coalesce(new_user.excluded.username, User.username)},
-    )
-    return (
-        select(User)
-        .from_statement(upsert.returning(*User.__table__.c))
-        .execution_options(populate_existing=True)
-    )
+def user_from(row: Any) -> User:
+    """A User read by a plain statement whose first columns are USER_COLUMNS."""
+    return loaded(User, USER_COLUMNS, row)
+
+
+def _user_or_none(row: Any) -> User | None:
+    return None if row is None else user_from(row)
 
 
 class UserRepository(Repository):
     async def get(self, user_id: str) -> User | None:
-        return await self.db.get(User, user_id)
+        return _user_or_none(await fetch_one(self.db, USER_BY_ID, (user_id,)))
 
     async def upsert_locked(self, user_id: str, username: str | None, timezone: str) -> User:
-        """Create the user if new, refresh the username, and hold the row lock: one statement.
-
-        `ON CONFLICT DO UPDATE` locks the conflicting row for the rest of the transaction,
-        exactly as `SELECT ... FOR UPDATE` would.
-        """
+        """Create the user if new, refresh the username, and hold the row lock: one statement."""
         parameters = {"user_id": user_id, "username": username, "timezone": timezone}
-        user: User = (await self.db.execute(_upsert_locked(), parameters)).scalar_one()
-        return user
+        return user_from(await fetch_one(self.db, LOCK_USER, parameters))
+
+    async def set_timezone(self, user: User, timezone: str) -> None:
+        await execute(self.db, SET_TIMEZONE, (timezone, user.id))
+        self.committed(user, timezone=timezone)
+
+    async def set_github_login(self, user: User, login: str | None) -> None:
+        await execute(self.db, SET_GITHUB_LOGIN, (login, user.id))
+        self.committed(user, github_login=login)
 
     async def by_github_login(self, login: str) -> User | None:
-        statement = select(User).where(func.lower(User.github_login) == login.lower())
-        return (await self.db.execute(statement)).scalar_one_or_none()
+        return _user_or_none(await fetch_one(self.db, USER_BY_GITHUB_LOGIN, (login.lower(),)))
