@@ -33,13 +33,22 @@ def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-async def ensure_user(db: AsyncSession, user_id: str, username: str | None = None) -> User:
-    """Get or create the user and lock its row for the rest of the transaction."""
+def _checked(user_id: str) -> str:
     if not user_id.strip() or len(user_id) > 64 or user_id != user_id.strip():
         raise InvalidInput("A user id is 1 to 64 characters, without surrounding spaces.")
-    return await UserRepository(db).upsert_locked(
-        user_id, username, get_settings().default_timezone
-    )
+    return user_id
+
+
+async def lock_user(db: AsyncSession, user_id: str, username: str | None = None) -> None:
+    """Create the user if new and lock its row for the rest of the transaction."""
+    timezone = get_settings().default_timezone
+    await UserRepository(db).lock(_checked(user_id), username, timezone)
+
+
+async def ensure_user(db: AsyncSession, user_id: str, username: str | None = None) -> User:
+    """Get or create the user and lock its row for the rest of the transaction."""
+    timezone = get_settings().default_timezone
+    return await UserRepository(db).upsert_locked(_checked(user_id), username, timezone)
 
 
 def in_lock_order(user_ids: Iterable[str]) -> list[str]:
@@ -99,7 +108,7 @@ async def create_api_token(
     db: AsyncSession, user_id: str, name: str | None = None
 ) -> tuple[ApiToken, str]:
     """A new personal token; the plain text is returned once and only its hash is kept."""
-    await ensure_user(db, user_id)
+    await lock_user(db, user_id)
     plain = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = await ApiTokenRepository(db).add(user_id, name, _hash(plain))
     return token, plain
@@ -121,7 +130,7 @@ async def user_for_token(db: AsyncSession, plain: str) -> User | None:
 
 async def create_login_link(db: AsyncSession, user_id: str, username: str | None = None) -> str:
     """A one-time URL that signs the user in to the web page; valid for ten minutes."""
-    await ensure_user(db, user_id, username)
+    await lock_user(db, user_id, username)
     plain = secrets.token_urlsafe(32)
     await LoginLinkRepository(db).add(user_id, _hash(plain), clock.now() + LOGIN_LINK_LIFETIME)
     return f"{get_settings().base_url}/login/{plain}"

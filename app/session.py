@@ -68,7 +68,7 @@ def _describe(session: Session) -> str:
 
 async def _owned(db: AsyncSession, user_id: str, session_id: int, username: str | None) -> Session:
     """The user's session, read under the user's row lock, for an action on it."""
-    await accounts.ensure_user(db, user_id, username)
+    await accounts.lock_user(db, user_id, username)
     return await get(db, user_id, session_id)
 
 
@@ -97,7 +97,7 @@ async def clock_in(
     issue: IssueRef | None = None,
 ) -> Session:
     goal = _clean_goal(goal)
-    await accounts.ensure_user(db, user_id, username)
+    await accounts.lock_user(db, user_id, username)
     found = await accounts.find_or_create_subject(db, user_id, subject)
     now = clock.now()
     values: dict[str, Any] = {
@@ -158,7 +158,7 @@ async def locked_active(
 
     Locking before reading makes the session acted on the one still active when we act.
     """
-    await accounts.ensure_user(db, user_id, username)
+    await accounts.lock_user(db, user_id, username)
     return await SessionRepository(db).active_for(user_id)
 
 

@@ -9,14 +9,21 @@ from app.repositories.base import Repository, loaded
 # The columns the statements below return, first and in this order.
 USER_COLUMNS = ("id", "username", "timezone", "github_login", "created_at")
 
-# The lock every mutation takes first: one statement that writes only when it must.
-# - A known user's row is locked with SELECT ... FOR UPDATE, which writes no new row version.
-# - A new user is inserted (the insert holds the lock); ON CONFLICT covers a twin request
-#   that inserted the same user a moment earlier.
-# - A username that changed on Discord is updated, which locks the row too.
-# FOR UPDATE re-reads a row another transaction changed while we waited for it, so the row
-# returned is the latest. Each CTE runs only when the one before it found nothing.
+# The lock every mutation takes first, in one statement that writes only when it must: a
+# new user is inserted, and a username that changed on Discord is updated. A known user's row
+# is only locked: ON CONFLICT locks the row it finds whether or not its WHERE then lets the
+# update happen, and the lock writes no new row version (docs/performance.md).
 LOCK_USER = """
+INSERT INTO users (id, username, timezone) VALUES (%(user_id)s, %(username)s, %(timezone)s)
+ON CONFLICT (id) DO UPDATE SET username = EXCLUDED.username
+WHERE EXCLUDED.username IS NOT NULL AND users.username IS DISTINCT FROM EXCLUDED.username
+"""
+
+# The same lock, for callers that need the user: the row comes back as stored once locked.
+# ON CONFLICT returns only rows it wrote, so a known user's row is locked with SELECT ... FOR
+# UPDATE instead, which re-reads a row another transaction changed while we waited for it.
+# Each CTE runs only when the one before it found nothing.
+LOCK_AND_READ_USER = """
 WITH renamed AS (
     UPDATE users SET username = %(username)s
     WHERE id = %(user_id)s AND %(username)s::text IS NOT NULL
@@ -57,10 +64,15 @@ class UserRepository(Repository):
     async def get(self, user_id: str) -> User | None:
         return _user_or_none(await fetch_one(self.db, USER_BY_ID, (user_id,)))
 
-    async def upsert_locked(self, user_id: str, username: str | None, timezone: str) -> User:
+    async def lock(self, user_id: str, username: str | None, timezone: str) -> None:
         """Create the user if new, refresh the username, and hold the row lock: one statement."""
         parameters = {"user_id": user_id, "username": username, "timezone": timezone}
-        return user_from(await fetch_one(self.db, LOCK_USER, parameters))
+        await execute(self.db, LOCK_USER, parameters)
+
+    async def upsert_locked(self, user_id: str, username: str | None, timezone: str) -> User:
+        """The same as `lock`, returning the user."""
+        parameters = {"user_id": user_id, "username": username, "timezone": timezone}
+        return user_from(await fetch_one(self.db, LOCK_AND_READ_USER, parameters))
 
     async def set_timezone(self, user: User, timezone: str) -> None:
         await execute(self.db, SET_TIMEZONE, (timezone, user.id))
