@@ -142,7 +142,7 @@ def stop_stale(
     from app.durations import format_duration
     from app.models import Session
     from app.timing import session_times
-    from server import notify
+    from server import notify, outbound
     from server.cron import sweep
 
     if hours is not None and not (math.isfinite(hours) and hours > 0):
@@ -161,6 +161,7 @@ def stop_stale(
             return swept.stopped, swept.pruned_events, sent.delivered
         finally:
             await database.dispose()
+            await outbound.aclose()
 
     found, pruned, delivered = asyncio.run(main())
     now = clock.now()

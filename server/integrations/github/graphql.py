@@ -14,6 +14,7 @@ import httpx
 
 import app as package
 from app.issues import IssueRef
+from server import outbound
 
 logger = logging.getLogger(__name__)
 
@@ -112,8 +113,9 @@ class GithubGraphql:
             "User-Agent": f"timetrack/{package.__version__}",
         }
         try:
-            async with httpx.AsyncClient(timeout=self.timeout) as http:
-                response = await http.post(self.url, json=body, headers=headers)
+            response = await outbound.client().post(
+                self.url, json=body, headers=headers, timeout=self.timeout
+            )
         except httpx.HTTPError as error:
             raise LookupFailed(
                 f"GitHub's GraphQL API was unreachable ({type(error).__name__})."
