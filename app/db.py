@@ -219,11 +219,13 @@ _DRIVER = "timetrack.driver"
 async def _driver(db: AsyncSession) -> tuple[AsyncConnection, DriverConnection[Any]]:
     found: tuple[AsyncConnection, DriverConnection[Any]] | None = db.info.get(_DRIVER)
     if found is None:
-        # Both calls cross into SQLAlchemy's greenlet; once per transaction is enough.
+        # This crosses into SQLAlchemy's greenlet; once per transaction is enough. The
+        # connection it returns is checked out, so reading its driver connection needs no I/O.
         connection = await db.connection()
-        pooled = await connection.get_raw_connection()
-        assert pooled.driver_connection is not None
-        found = connection, pooled.driver_connection
+        assert connection.sync_connection is not None
+        driver = connection.sync_connection.connection.driver_connection
+        assert driver is not None
+        found = connection, driver
         db.info[_DRIVER] = found
     return found
 
