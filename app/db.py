@@ -138,11 +138,13 @@ def create_engine(url: str, **options: object) -> AsyncEngine:
             "prepare_threshold": None if pooled else PREPARE_THRESHOLD,
             "connect_timeout": 5,
         },
-        # A fixed set of connections, kept open. The event loop, not the database, limits a
-        # process, so more connections add nothing; and "overflow" connections are closed as
-        # soon as they are returned, so under sustained load they were reopened all the time
-        # (about 80 new connections a second at 32 concurrent requests: see docs/performance.md).
-        pool_size=10,
+        # A fixed set of connections, kept open, opened only as concurrent requests need them
+        # (a serverless instance serving a few requests at once opens a few). "Overflow"
+        # connections are closed as soon as they are returned, so under sustained load they
+        # were reopened all the time. And a request that has to wait for a connection costs
+        # the process a fifth more CPU than one that finds it free (docs/performance.md), so
+        # the pool is as large as the concurrency a process is expected to carry.
+        pool_size=32,
         max_overflow=0,
         pool_timeout=5,
         pool_recycle=300,
