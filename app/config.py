@@ -29,6 +29,7 @@ class Settings(BaseSettings):
 
     database_url: Annotated[str | None, _var("DATABASE_URL")] = None
     database_pooler: Annotated[str | None, _var("DATABASE_POOLER")] = None
+    database_pool_size: Annotated[int, _var("DATABASE_POOL_SIZE"), Field(ge=1, le=1000)] = 32
     data_dir: Annotated[Path, _var("TIMETRACK_DATA_DIR")] = Path(".timetrack")
     base_url: Annotated[str, _var("TIMETRACK_BASE_URL")] = "http://127.0.0.1:8000"
     secret_key: Annotated[SecretStr | None, _var("TIMETRACK_SECRET_KEY")] = None

@@ -127,7 +127,8 @@ def behind_transaction_pooler(url: str, setting: str | None) -> bool:
 
 
 def create_engine(url: str, **options: object) -> AsyncEngine:
-    pooled = behind_transaction_pooler(url, get_settings().database_pooler)
+    settings = get_settings()
+    pooled = behind_transaction_pooler(url, settings.database_pooler)
     return create_async_engine(
         url,
         # On a direct connection, statements that run often are prepared once per
@@ -141,10 +142,9 @@ def create_engine(url: str, **options: object) -> AsyncEngine:
         # A fixed set of connections, kept open, opened only as concurrent requests need them
         # (a serverless instance serving a few requests at once opens a few). "Overflow"
         # connections are closed as soon as they are returned, so under sustained load they
-        # were reopened all the time. And a request that has to wait for a connection costs
-        # the process a fifth more CPU than one that finds it free (docs/performance.md), so
-        # the pool is as large as the concurrency a process is expected to carry.
-        pool_size=32,
+        # were reopened all the time. Under load, a process with connections for all its
+        # concurrent requests spends a fifth less CPU on each (docs/performance.md).
+        pool_size=settings.database_pool_size,
         max_overflow=0,
         pool_timeout=5,
         pool_recycle=300,

@@ -361,9 +361,20 @@ class Target:
     name: str
     served: servers.Served
     scenarios: dict[str, Scenario]
+    clients: Clients | None = None
 
     def cpu(self) -> tuple[float, dict[int, float]]:
         return self.served.cpu_seconds(), self.served.database_cpu()
+
+    async def run(self, scenario: str, *, concurrency: int, duration: float) -> Measured:
+        assert self.clients is not None
+        return await run_scenario(
+            self.clients,
+            self.scenarios[scenario],
+            concurrency=concurrency,
+            duration=duration,
+            cpu=self.cpu,
+        )
 
 
 SCENARIOS = ("status", "clicks", "rest")
@@ -401,35 +412,21 @@ async def _drive(
     per_round: dict[str, list[dict[str, Any]]] = {t.name: [] for t in targets}
     sweep_results: list[dict[str, Any]] = []
     most = max([concurrency, *sweep])
-    http = {t.name: Clients(t.served.base_url, most) for t in [*targets, bare]}
+    for target in [*targets, bare]:
+        target.clients = Clients(target.served.base_url, most)
     try:
         # Warm each: connections, the pool, caches of compiled and prepared statements.
         for target in targets:
-            for scenario in target.scenarios.values():
-                warm = min(duration, 1.0)
-                await run_scenario(
-                    http[target.name], scenario, concurrency=concurrency, duration=warm
-                )
+            for scenario in target.scenarios:
+                await target.run(scenario, concurrency=concurrency, duration=min(duration, 1.0))
         for round_number in range(rounds):
             order = targets[round_number % len(targets) :] + targets[: round_number % len(targets)]
             measured: dict[tuple[str, str], Measured] = {}
-            run = await run_scenario(
-                http[bare.name],
-                bare.scenarios["status"],
-                concurrency=concurrency,
-                duration=duration,
-                cpu=bare.cpu,
-            )
+            run = await bare.run("status", concurrency=concurrency, duration=duration)
             totals[(bare.name, "status")].runs.append(run)
             for scenario in SCENARIOS:
                 for target in order:
-                    run = await run_scenario(
-                        http[target.name],
-                        target.scenarios[scenario],
-                        concurrency=concurrency,
-                        duration=duration,
-                        cpu=target.cpu,
-                    )
+                    run = await target.run(scenario, concurrency=concurrency, duration=duration)
                     measured[(target.name, scenario)] = run
                     totals[(target.name, scenario)].runs.append(run)
             for target in targets:
@@ -445,16 +442,9 @@ async def _drive(
                 ),
                 flush=True,
             )
-        main = targets[0]
         for level in sweep:
             for name in ("status", "clicks"):
-                run = await run_scenario(
-                    http[main.name],
-                    main.scenarios[name],
-                    concurrency=level,
-                    duration=sweep_duration,
-                    cpu=main.cpu,
-                )
+                run = await targets[0].run(name, concurrency=level, duration=sweep_duration)
                 figures = Totals(name, [run]).figures()
                 sweep_results.append(
                     {
@@ -463,8 +453,9 @@ async def _drive(
                     }
                 )
     finally:
-        for clients in http.values():
-            await clients.aclose()
+        for target in [*targets, bare]:
+            if target.clients is not None:
+                await target.clients.aclose()
     servers_figures = {
         t.name: {s: totals[(t.name, s)].figures() for s in t.scenarios} for t in targets
     }

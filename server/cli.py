@@ -20,6 +20,9 @@ from server.console import fail, run_in_transaction
 from server.integrations.discord.cli import discord_cli
 from server.integrations.github.cli import github_cli
 
+# Connections per worker, at least, when `serve` shares the default pool among its workers.
+MIN_POOL_SIZE = 4
+
 cli = typer.Typer(
     name="timetrack",
     help="Personal time tracking from Discord, GitHub, a REST API and a web page.",
@@ -67,6 +70,11 @@ def serve(
     # connects to it directly instead of each looking for the embedded server itself.
     os.environ["DATABASE_URL"] = libpq_url(url)
     count = workers or os.cpu_count() or 1
+    # The default number of connections is the server's, shared by its processes, so more
+    # workers do not multiply what PostgreSQL must accept.
+    os.environ.setdefault(
+        "DATABASE_POOL_SIZE", str(max(MIN_POOL_SIZE, get_settings().database_pool_size // count))
+    )
     plural = "" if count == 1 else "es"
     typer.echo(f"timetrack: serving on http://{host}:{port} ({count} process{plural})", err=True)
     uvicorn.run(

@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 
 from app import migrate
 from app.config import ConfigError, get_settings, load_settings
-from app.db import database, ensure_database, libpq_url, sqlalchemy_url
+from app.db import database, ensure_database, libpq_url, resolve_database_url, sqlalchemy_url
 from server.cli import cli
 from server.router import app
 
@@ -240,6 +240,36 @@ def test_cli_unreachable_database_is_one_line() -> None:
 def test_cli_usage_error_exits_2() -> None:
     result = CliRunner().invoke(cli, ["serve", "--port", "0"])
     assert result.exit_code == 2
+
+
+@pytest.mark.parametrize(("workers", "pool"), [("1", "32"), ("4", "8"), ("16", "4")])
+def test_serve_prepares_the_database_once_and_shares_the_pool_among_its_workers(
+    settings_env: pytest.MonkeyPatch, database_url: str, workers: str, pool: str
+) -> None:
+    import uvicorn
+
+    served: list[tuple[str, dict[str, object], str, str]] = []
+
+    def run(target: str, **options: object) -> None:
+        environment = os.environ["DATABASE_URL"], os.environ["DATABASE_POOL_SIZE"]
+        served.append((target, options, *environment))
+
+    settings_env.setattr(uvicorn, "run", run)
+    settings_env.setenv("DATABASE_URL", database_url)
+    settings_env.setenv("DATABASE_POOL_SIZE", "0")  # restored afterwards; unset just below
+    settings_env.delenv("DATABASE_POOL_SIZE")
+    get_settings.cache_clear()
+
+    result = CliRunner().invoke(cli, ["serve", "--workers", workers, "--no-migrate"])
+
+    assert result.exit_code == 0, result.output
+    [(target, options, url, size)] = served
+    assert (target, options["workers"], url, size) == (
+        "server.router:app",
+        int(workers),
+        libpq_url(resolve_database_url()),
+        pool,
+    )
 
 
 def test_cli_health_and_db_url(database_url: str) -> None:
