@@ -216,20 +216,26 @@ database = Database()
 
 Parameters = Sequence[Any] | Mapping[str, Any]
 _DRIVER = "timetrack.driver"
+_Driver = tuple[SessionTransaction | None, AsyncConnection, "DriverConnection[Any]"]
 
 
 async def _driver(db: AsyncSession) -> tuple[AsyncConnection, DriverConnection[Any]]:
-    found: tuple[AsyncConnection, DriverConnection[Any]] | None = db.info.get(_DRIVER)
-    if found is None:
-        # This crosses into SQLAlchemy's greenlet; once per transaction is enough. The
-        # connection it returns is checked out, so reading its driver connection needs no I/O.
+    session = db.sync_session
+    found: _Driver | None = db.info.get(_DRIVER)
+    if found is None or found[0] is not (
+        session.get_nested_transaction() or session.get_transaction()
+    ):
+        # This crosses into SQLAlchemy's greenlet, so it is done once per transaction (and
+        # once per savepoint, which it begins). The connection it returns is checked out, so
+        # reading its driver connection needs no I/O.
         connection = await db.connection()
         assert connection.sync_connection is not None
         driver = connection.sync_connection.connection.driver_connection
         assert driver is not None
-        found = connection, driver
+        current = session.get_nested_transaction() or session.get_transaction()
+        found = current, connection, driver
         db.info[_DRIVER] = found
-    return found
+    return found[1], found[2]
 
 
 @event.listens_for(OrmSession, "after_transaction_end")
@@ -265,10 +271,6 @@ async def execute(db: AsyncSession, sql: str, parameters: Parameters) -> AsyncCu
 async def fetch_one(db: AsyncSession, sql: str, parameters: Parameters) -> Any:
     """The first row of `sql` (a tuple), or None."""
     return await (await execute(db, sql, parameters)).fetchone()
-
-
-async def fetch_all(db: AsyncSession, sql: str, parameters: Parameters) -> list[Any]:
-    return await (await execute(db, sql, parameters)).fetchall()
 
 
 # --- Work that must follow a commit ---------------------------------------------------
