@@ -24,10 +24,9 @@ import psutil
 from sqlalchemy.engine import make_url
 
 from app.db import libpq_url
-from bench.common import free_port
+from bench.common import ROOT, free_port
 
 STARTUP_TIMEOUT = 90.0
-ROOT = Path(__file__).resolve().parent.parent
 
 
 @dataclass

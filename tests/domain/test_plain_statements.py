@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
@@ -17,8 +19,8 @@ from app.repositories import sessions as session_statements
 from tests.domain.conftest import fresh_user_id
 
 
-def _names(cursor: object) -> list[str]:
-    return [column.name for column in cursor.description]  # type: ignore[attr-defined]
+def _names(cursor: Any) -> list[str]:
+    return [column.name for column in cursor.description]
 
 
 def test_the_column_lists_are_the_models() -> None:
