@@ -225,9 +225,10 @@ async def _driver(db: AsyncSession) -> tuple[AsyncConnection, DriverConnection[A
     if found is None or found[0] is not (
         session.get_nested_transaction() or session.get_transaction()
     ):
-        # This crosses into SQLAlchemy's greenlet, so it is done once per transaction (and
-        # once per savepoint, which it begins). The connection it returns is checked out, so
-        # reading its driver connection needs no I/O.
+        # This crosses into SQLAlchemy's greenlet, so it is done once per transaction, which
+        # may run on another pooled connection than the last, and once per savepoint, which
+        # it begins. The connection it returns is checked out, so reading its driver
+        # connection needs no I/O.
         connection = await db.connection()
         assert connection.sync_connection is not None
         driver = connection.sync_connection.connection.driver_connection
@@ -236,13 +237,6 @@ async def _driver(db: AsyncSession) -> tuple[AsyncConnection, DriverConnection[A
         found = current, connection, driver
         db.info[_DRIVER] = found
     return found[1], found[2]
-
-
-@event.listens_for(OrmSession, "after_transaction_end")
-def _forget_driver(session: OrmSession, transaction: SessionTransaction) -> None:
-    # The next transaction may run on another pooled connection.
-    if transaction.parent is None:
-        session.info.pop(_DRIVER, None)
 
 
 async def execute(db: AsyncSession, sql: str, parameters: Parameters) -> AsyncCursor[Any]:
