@@ -5,10 +5,11 @@ seeded like the load benchmark, so the figures are the app's own work: CPU per r
 (`time.process_time`, which PostgreSQL's work does not count in) and, with --profile, a
 pyinstrument call tree. The loop is uvloop when installed, as under `timetrack serve`.
 CPU time still varies with what else runs on the machine (caches, shared cores), so each
-scenario runs `--repeat` times and the lowest median is reported too.
+scenario runs `--repeat` times and the lowest median is reported too. `--lean` measures the
+lean baseline (bench.lean_app) the same way.
 
     python -m bench.profile [--scenario status|clicks|rest|all] [--requests 400] [--repeat 3]
-                            [--profile]
+                            [--lean] [--profile]
 """
 
 from __future__ import annotations
