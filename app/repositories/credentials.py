@@ -1,49 +1,38 @@
 from __future__ import annotations
 
 from datetime import datetime
-from functools import cache
-from typing import Any
 
-from sqlalchemy import ColumnElement, bindparam, delete, select, update
+from sqlalchemy import ColumnElement, delete, select, update
 
+from app.db import fetch_one
 from app.models import ApiToken, LinkPurpose, LoginLink, SignIn, User
 from app.repositories.base import Repository
+from app.repositories.users import USER_COLUMNS, user_from
 
+_OWNER = ", ".join(f"users.{column}" for column in USER_COLUMNS)
 
-def _owner_of_live(
-    credential: type[ApiToken | SignIn], live: ColumnElement[bool], values: dict[str, Any]
-) -> Any:
-    """The user owning the live credential of a hash, marking its use in the same statement.
+# Every REST call runs this: the token's owner, marking the token used, in one statement.
+OWNER_MARKED_USED = f"""
+WITH used AS (
+    UPDATE api_tokens SET last_used_at = %s
+    WHERE token_hash = %s AND revoked_at IS NULL
+    RETURNING user_id
+)
+SELECT {_OWNER}
+FROM users JOIN used ON used.user_id = users.id
+"""  # noqa: S608 - column names only
 
-    The hash and the times are bound per call, under names no column has: an UPDATE reads a
-    parameter named like a column as a SET value.
-    """
-    used = (
-        update(credential)
-        .where(credential.token_hash == bindparam("hash_given"), live)
-        .values(**values)
-        .returning(credential.user_id)
-        .cte("used")
-    )
-    return select(User).join(used, used.c.user_id == User.id)
-
-
-# Every REST call and page load runs one of these, so each is built once, on first use:
-# building it and deriving its cache key cost more CPU than executing it.
-@cache
-def _use_token() -> Any:
-    return _owner_of_live(
-        ApiToken, ApiToken.revoked_at.is_(None), {"last_used_at": bindparam("now_used")}
-    )
-
-
-@cache
-def _use_sign_in() -> Any:
-    return _owner_of_live(
-        SignIn,
-        SignIn.expires_at > bindparam("now_used"),
-        {"last_seen_at": bindparam("now_used"), "expires_at": bindparam("until")},
-    )
+# Every page load runs this: the owner of a live sign-in, which now lasts until the given
+# time, in one statement.
+OWNER_OF_SIGN_IN = f"""
+WITH used AS (
+    UPDATE sign_ins SET last_seen_at = %(at)s, expires_at = %(until)s
+    WHERE token_hash = %(token_hash)s AND expires_at > %(at)s
+    RETURNING user_id
+)
+SELECT {_OWNER}
+FROM users JOIN used ON used.user_id = users.id
+"""  # noqa: S608 - column names only
 
 
 class ApiTokenRepository(Repository):
@@ -55,8 +44,8 @@ class ApiTokenRepository(Repository):
 
     async def use(self, token_hash: str, at: datetime) -> User | None:
         """The owner of a live token, marking it used in the same statement."""
-        parameters = {"hash_given": token_hash, "now_used": at}
-        return (await self.db.execute(_use_token(), parameters)).scalar_one_or_none()
+        row = await fetch_one(self.db, OWNER_MARKED_USED, (at, token_hash))
+        return None if row is None else user_from(row)
 
     async def revoke(self, token_id: int, at: datetime) -> bool:
         statement = (
@@ -80,8 +69,9 @@ class SignInRepository(Repository):
 
     async def use(self, token_hash: str, at: datetime, until: datetime) -> User | None:
         """The owner of a live sign-in, which now lasts `until`: one statement."""
-        parameters = {"hash_given": token_hash, "now_used": at, "until": until}
-        return (await self.db.execute(_use_sign_in(), parameters)).scalar_one_or_none()
+        parameters = {"token_hash": token_hash, "at": at, "until": until}
+        row = await fetch_one(self.db, OWNER_OF_SIGN_IN, parameters)
+        return None if row is None else user_from(row)
 
     async def remove(self, token_hash: str) -> None:
         await self.db.execute(delete(SignIn).where(SignIn.token_hash == token_hash))
