@@ -1,10 +1,12 @@
 """The lean baseline: timetrack's hot requests with nothing but Starlette and psycopg 3.
 
 It does the same work as timetrack for the load benchmark's scenarios and nothing more:
-the same Ed25519 check of Discord's signature, the same statements in the same
-transactions (prepared, on a small pool of direct connections), the same card and the
-same REST fields, written with the standard `json`. Its CPU per request is the yardstick
-for timetrack's own: what is left above it is what timetrack's layers cost.
+the same Ed25519 check of Discord's signature, the same round trips in the same
+transactions (prepared, on a small pool of direct connections), with the statements a
+lean implementation would write (a plain `SELECT ... FOR UPDATE` locks a user it knows
+exists; each answer reads only its columns), the same card and the same REST fields,
+written with the standard `json`. Its CPU per request is the yardstick for timetrack's
+own: what is left above it is what timetrack's layers cost.
 
     DISCORD_PUBLIC_KEY=<hex> DATABASE_URL=postgresql://... \
         python -m uvicorn bench.lean_app:app --port 8002

@@ -15,25 +15,25 @@ import gc
 # cold start, so collection waits until the app is built and they are frozen (at the end).
 gc.disable()
 
-import importlib  # noqa: E402 (the imports below run with collection paused)
-from collections.abc import AsyncIterator, Callable  # noqa: E402
-from contextlib import asynccontextmanager  # noqa: E402
-from typing import Any  # noqa: E402
+import importlib
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
 
-from fastapi import APIRouter, FastAPI  # noqa: E402
-from fastapi.responses import JSONResponse  # noqa: E402
-from starlette.types import ASGIApp, Receive, Scope, Send  # noqa: E402
+from fastapi import APIRouter, FastAPI
+from fastapi.responses import JSONResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
 
-import app as package  # noqa: E402
-from app import health  # noqa: E402
-from app.config import get_settings  # noqa: E402
-from app.db import database, is_database_outage  # noqa: E402
-from server import body_limit, errors, outbound, security  # noqa: E402
-from server import logging as request_log  # noqa: E402
-from server.api.router import router as api_router  # noqa: E402
-from server.cron.router import router as cron_router  # noqa: E402
-from server.integrations.discord import deferral  # noqa: E402
-from server.integrations.discord.router import router as discord_router  # noqa: E402
+import app as package
+from app import health
+from app.config import get_settings
+from app.db import database, is_database_outage
+from server import body_limit, errors, outbound, security
+from server import logging as request_log
+from server.api.router import router as api_router
+from server.cron.router import router as cron_router
+from server.integrations.discord import deferral
+from server.integrations.discord.router import router as discord_router
 
 # Front doors a PING never uses: module -> the paths its routes serve (exact, or a prefix
 # ending in "/"). tests/ops/test_cold_start.py holds these to the modules' real routes.
@@ -49,6 +49,7 @@ ON_FIRST_USE: dict[str, tuple[str, ...]] = {
 
 
 def serves(paths: tuple[str, ...], path: str) -> bool:
+    """Whether one of `paths` (exact, or a prefix ending in "/") covers `path`."""
     return any(path == p or (p.endswith("/") and p != "/" and path.startswith(p)) for p in paths)
 
 
