@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app import timezones
+from app import throttle, timezones
 from app.clock import clock
 from app.config import get_settings
 from app.errors import Conflict, InvalidInput, NotFound
@@ -137,6 +137,33 @@ async def user_for_token(db: AsyncSession, plain: str) -> User | None:
     if not plain.startswith(TOKEN_PREFIX):
         return None
     return await ApiTokenRepository(db).use(_hash(plain), clock.now())
+
+
+async def user_for_token_unless_throttled(
+    db: AsyncSession, plain: str, address: str
+) -> tuple[User | None, int | None]:
+    """The token's owner unless `address` is throttled, in one statement: the owner (None
+    when the token is unknown or revoked, or not looked up), and the seconds the address
+    must wait (None when it need not)."""
+    now = clock.now()
+    if not plain.startswith(TOKEN_PREFIX):
+        return None, await throttle.retry_after(db, address)
+    owner, nth = await ApiTokenRepository(db).use_unless_throttled(
+        _hash(plain), now, throttle.of(address, now)
+    )
+    return owner, throttle.waiting(nth, now)
+
+
+async def user_for_sign_in_unless_throttled(
+    db: AsyncSession, plain: str, address: str
+) -> tuple[User | None, int | None]:
+    """As `user_for_token_unless_throttled`, for a page sign-in, which then lasts another
+    SIGN_IN_LIFETIME."""
+    now = clock.now()
+    owner, nth = await SignInRepository(db).use_unless_throttled(
+        _hash(plain), now, now + SIGN_IN_LIFETIME, throttle.of(address, now)
+    )
+    return owner, throttle.waiting(nth, now)
 
 
 async def _create_link(db: AsyncSession, user_id: str, purpose: LinkPurpose) -> str:

@@ -40,6 +40,9 @@ async def test_each_statement_returns_the_columns_its_rows_are_read_by(db: Async
     sign_in = {"at": started.started_at, "until": started.started_at, "token_hash": "no such"}
     assert _names(await execute(db, credentials.OWNER_OF_SIGN_IN, sign_in)) == expected_user
     assert _names(await execute(db, users.LOCK_USERS, ([user_id],))) == expected_user
+    unless_throttled = {**sign_in, "address": "192.0.2.1", "since": started.started_at, "skip": 19}
+    for sql in (credentials.TOKEN_UNLESS_THROTTLED, credentials.SIGN_IN_UNLESS_THROTTLED):
+        assert _names(await execute(db, sql, unless_throttled)) == [*expected_user, "failed_at"]
     expected_session = [*session_statements.SESSION_COLUMNS, "name"]
     for sql, key in (
         (session_statements.SESSION_BY_ID, started.id),

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app import accounts, reminders, summaries
+from app import accounts, reminders, summaries, throttle
 from app import session as sessions
 from app.clock import Clock
 from app.models import SessionSource
@@ -158,3 +158,42 @@ async def test_a_recorded_event_keeps_its_sender(db: AsyncSession, frozen: Clock
         db, "SELECT user_id, response FROM processed_events WHERE event_id = :id", id=event_id
     )
     assert row == {"user_id": user_id, "response": answer.response}
+
+
+async def test_a_throttled_address_looks_up_no_token_or_sign_in(
+    db: AsyncSession, frozen: Clock
+) -> None:
+    """The throttle and the credential are one statement; a throttled address's statement
+    marks no token used and slides no sign-in, and says how long to wait."""
+    user_id = fresh_user_id()
+    address = f"203.0.113.{int(user_id.rsplit('-', 1)[1]) % 250}"
+    token, plain_token = await accounts.create_api_token(db, user_id)
+    plain_sign_in = await accounts.create_sign_in(db, user_id)
+    frozen.advance(10)
+
+    user, wait = await accounts.user_for_token_unless_throttled(db, plain_token, address)
+    assert (user.id if user else None, wait) == (user_id, None)
+    assert user is not None and user.remind_after_minutes == 120
+    user, wait = await accounts.user_for_sign_in_unless_throttled(db, plain_sign_in, address)
+    assert (user.id if user else None, wait) == (user_id, None)
+    used = "SELECT last_used_at FROM api_tokens WHERE id = :id"
+    seen = "SELECT last_seen_at FROM sign_ins WHERE user_id = :id"
+    assert (await _row(db, used, id=token.id))["last_used_at"] == frozen.now()
+
+    for _ in range(throttle.LIMIT):
+        await throttle.record_failure(db, address)
+    frozen.advance(10)
+    assert await accounts.user_for_token_unless_throttled(db, plain_token, address) == (None, 50)
+    assert await accounts.user_for_sign_in_unless_throttled(db, plain_sign_in, address) == (
+        None,
+        50,
+    )
+    assert (await _row(db, used, id=token.id))["last_used_at"] == frozen.now() - timedelta(
+        seconds=10
+    )
+    assert (await _row(db, seen, id=user_id))["last_seen_at"] == frozen.now() - timedelta(
+        seconds=10
+    )
+    # Another address is not held back.
+    user, wait = await accounts.user_for_token_unless_throttled(db, plain_token, "198.51.100.9")
+    assert (user.id if user else None, wait) == (user_id, None)
