@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app import timezones
+from app import throttle, timezones
 from app.clock import clock
 from app.config import get_settings
 from app.errors import Conflict, InvalidInput, NotFound
@@ -42,13 +42,22 @@ def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-async def ensure_user(db: AsyncSession, user_id: str, username: str | None = None) -> User:
-    """Get or create the user and lock its row for the rest of the transaction."""
+def _checked(user_id: str) -> str:
     if not user_id.strip() or len(user_id) > 64 or user_id != user_id.strip():
         raise InvalidInput("A user id is 1 to 64 characters, without surrounding spaces.")
-    return await UserRepository(db).upsert_locked(
-        user_id, username, get_settings().default_timezone
-    )
+    return user_id
+
+
+async def lock_user(db: AsyncSession, user_id: str, username: str | None = None) -> None:
+    """Create the user if new and lock its row for the rest of the transaction."""
+    timezone = get_settings().default_timezone
+    await UserRepository(db).lock(_checked(user_id), username, timezone)
+
+
+async def ensure_user(db: AsyncSession, user_id: str, username: str | None = None) -> User:
+    """Get or create the user and lock its row for the rest of the transaction."""
+    timezone = get_settings().default_timezone
+    return await UserRepository(db).upsert_locked(_checked(user_id), username, timezone)
 
 
 def in_lock_order(user_ids: Iterable[str]) -> list[str]:
@@ -77,10 +86,8 @@ async def set_timezone(db: AsyncSession, user_id: str, name: str) -> User:
     zone = timezones.validate(name)
     user = await ensure_user(db, user_id)
     if user.timezone != zone:
-        user.timezone = zone
-        # Monday 08:00 is somewhere else now; the next tick works out when that is.
-        user.next_summary_at = None
-    await db.flush()
+        # Monday 08:00 is somewhere else now: this also has the next tick work out when.
+        await UserRepository(db).set_timezone(user, zone)
     return user
 
 
@@ -112,7 +119,7 @@ async def create_api_token(
     db: AsyncSession, user_id: str, name: str | None = None
 ) -> tuple[ApiToken, str]:
     """A new personal token; the plain text is returned once and only its hash is kept."""
-    await ensure_user(db, user_id)
+    await lock_user(db, user_id)
     plain = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = await ApiTokenRepository(db).add(user_id, name, _hash(plain))
     return token, plain
@@ -132,6 +139,33 @@ async def user_for_token(db: AsyncSession, plain: str) -> User | None:
     return await ApiTokenRepository(db).use(_hash(plain), clock.now())
 
 
+async def user_for_token_unless_throttled(
+    db: AsyncSession, plain: str, address: str
+) -> tuple[User | None, int | None]:
+    """The token's owner unless `address` is throttled, in one statement: the owner (None
+    when the token is unknown or revoked, or not looked up), and the seconds the address
+    must wait (None when it need not)."""
+    now = clock.now()
+    if not plain.startswith(TOKEN_PREFIX):
+        return None, await throttle.retry_after(db, address)
+    owner, nth = await ApiTokenRepository(db).use_unless_throttled(
+        _hash(plain), now, throttle.of(address, now)
+    )
+    return owner, throttle.waiting(nth, now)
+
+
+async def user_for_sign_in_unless_throttled(
+    db: AsyncSession, plain: str, address: str
+) -> tuple[User | None, int | None]:
+    """As `user_for_token_unless_throttled`, for a page sign-in, which then lasts another
+    SIGN_IN_LIFETIME."""
+    now = clock.now()
+    owner, nth = await SignInRepository(db).use_unless_throttled(
+        _hash(plain), now, now + SIGN_IN_LIFETIME, throttle.of(address, now)
+    )
+    return owner, throttle.waiting(nth, now)
+
+
 async def _create_link(db: AsyncSession, user_id: str, purpose: LinkPurpose) -> str:
     plain = secrets.token_urlsafe(32)
     expires_at = clock.now() + LINK_LIFETIME
@@ -145,7 +179,7 @@ async def _spend_link(db: AsyncSession, plain: str, purpose: LinkPurpose) -> str
 
 async def create_login_link(db: AsyncSession, user_id: str, username: str | None = None) -> str:
     """A one-time URL that signs the user in to the web page; valid for ten minutes."""
-    await ensure_user(db, user_id, username)
+    await lock_user(db, user_id, username)
     plain = await _create_link(db, user_id, LinkPurpose.SIGN_IN)
     return f"{get_settings().base_url}/login/{plain}"
 
@@ -233,7 +267,7 @@ async def link_github(db: AsyncSession, user_id: str, login: str) -> User:
     try:
         # A savepoint: losing a race for the login leaves the caller's transaction usable.
         async with db.begin_nested():
-            user.github_login = login
+            await UserRepository(db).set_github_login(user, login)
     except IntegrityError:
         raise Conflict(f"GitHub account {login} is already linked to another user.") from None
     return user
@@ -241,8 +275,7 @@ async def link_github(db: AsyncSession, user_id: str, login: str) -> User:
 
 async def unlink_github(db: AsyncSession, user_id: str) -> User:
     user = await ensure_user(db, user_id)
-    user.github_login = None
-    await db.flush()
+    await UserRepository(db).set_github_login(user, None)
     return user
 
 

@@ -11,6 +11,10 @@ from typing import Annotated, Any
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+# What sits between the app and PostgreSQL: `transaction` for a transaction-mode pooler
+# (PgBouncer, Neon's `-pooler` host), which cannot keep prepared statements.
+POOLER_MODES = ("transaction", "session", "none")
+
 
 class ConfigError(Exception):
     """A bad environment variable. The message is one line and names the variable."""
@@ -24,6 +28,8 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_ignore_empty=True, extra="ignore", frozen=True)
 
     database_url: Annotated[str | None, _var("DATABASE_URL")] = None
+    database_pooler: Annotated[str | None, _var("DATABASE_POOLER")] = None
+    database_pool_size: Annotated[int, _var("DATABASE_POOL_SIZE"), Field(ge=1, le=1000)] = 32
     data_dir: Annotated[Path, _var("TIMETRACK_DATA_DIR")] = Path(".timetrack")
     base_url: Annotated[str, _var("TIMETRACK_BASE_URL")] = "http://127.0.0.1:8000"
     secret_key: Annotated[SecretStr | None, _var("TIMETRACK_SECRET_KEY")] = None
@@ -90,6 +96,16 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/")
+
+    @field_validator("database_pooler")
+    @classmethod
+    def _pooler(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        value = value.strip().lower()
+        if value not in POOLER_MODES:
+            raise ValueError(f"must be one of {', '.join(POOLER_MODES)}")
+        return value
 
     @field_validator("environment")
     @classmethod

@@ -10,10 +10,11 @@ from __future__ import annotations
 import fcntl
 import logging
 import warnings
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager, contextmanager, suppress
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
@@ -31,6 +32,10 @@ from sqlalchemy.orm import SessionTransaction
 from sqlalchemy.pool import NullPool
 
 from app.config import Settings, get_settings
+
+if TYPE_CHECKING:
+    from psycopg import AsyncConnection as DriverConnection
+    from psycopg import AsyncCursor
 
 logger = logging.getLogger(__name__)
 
@@ -104,16 +109,43 @@ def resolve_database_url(settings: Settings | None = None) -> str:
     return sqlalchemy_url(start_embedded(settings.data_dir, DATABASE_NAME))
 
 
+# PgBouncer's usual port and Supabase's transaction pooler's.
+POOLER_PORTS = frozenset({6432, 6543})
+# psycopg's default: a statement run this many times on a connection is prepared there.
+PREPARE_THRESHOLD = 5
+
+
+def behind_transaction_pooler(url: str, setting: str | None) -> bool:
+    """Whether `url` reaches PostgreSQL through a transaction-mode pooler.
+
+    `DATABASE_POOLER` decides when set; otherwise the URL does: Neon's and Supabase's
+    pooled host names contain `pooler`, and PgBouncer usually listens on 6432.
+    """
+    if setting is not None:
+        return setting == "transaction"
+    parsed = make_url(url)
+    return "pooler" in (parsed.host or "") or parsed.port in POOLER_PORTS
+
+
 def create_engine(url: str, **options: object) -> AsyncEngine:
+    settings = get_settings()
+    pooled = behind_transaction_pooler(url, settings.database_pooler)
     return create_async_engine(
         url,
-        # Poolers such as PgBouncer (and Neon's) cannot hold prepared statements.
-        connect_args={"prepare_threshold": None, "connect_timeout": 5},
-        # A fixed set of connections, kept open. The event loop, not the database, limits a
-        # process, so more connections add nothing; and "overflow" connections are closed as
-        # soon as they are returned, so under sustained load they were reopened all the time
-        # (about 80 new connections a second at 32 concurrent requests: see docs/performance.md).
-        pool_size=10,
+        # On a direct connection, statements that run often are prepared once per
+        # connection: PostgreSQL then parses and plans them once instead of every time. A
+        # transaction pooler may run the next transaction on another server connection, where
+        # the prepared statement does not exist, so behind one nothing is prepared.
+        connect_args={
+            "prepare_threshold": None if pooled else PREPARE_THRESHOLD,
+            "connect_timeout": 5,
+        },
+        # A fixed set of connections, kept open, opened only as concurrent requests need them
+        # (a serverless instance serving a few requests at once opens a few). "Overflow"
+        # connections are closed as soon as they are returned, so under sustained load they
+        # were reopened all the time. Under load, a process with connections for all its
+        # concurrent requests spends a fifth less CPU on each (docs/performance.md).
+        pool_size=settings.database_pool_size,
         max_overflow=0,
         pool_timeout=5,
         pool_recycle=300,
@@ -185,6 +217,73 @@ class Database:
 
 
 database = Database()
+
+
+# --- Statements sent straight to the driver ----------------------------------------------
+#
+# The statements every interaction runs are plain SQL that repositories hand to psycopg on
+# the session's own connection, inside the session's transaction. For these small statements
+# SQLAlchemy's compilation, result processing and ORM loading cost several times the CPU
+# PostgreSQL spends on them (docs/performance.md). A failure comes out as SQLAlchemy's
+# exception, and a lost connection is invalidated, as SQLAlchemy does for its own
+# statements, so the outage handling and the pool cannot tell the difference.
+
+Parameters = Sequence[Any] | Mapping[str, Any]
+_DRIVER = "timetrack.driver"
+_Driver = tuple[SessionTransaction | None, AsyncConnection, "DriverConnection[Any]"]
+
+
+async def _driver(db: AsyncSession) -> tuple[AsyncConnection, DriverConnection[Any]]:
+    session = db.sync_session
+    found: _Driver | None = db.info.get(_DRIVER)
+    if found is None or found[0] is not (
+        session.get_nested_transaction() or session.get_transaction()
+    ):
+        # This crosses into SQLAlchemy's greenlet, so it is done once per transaction, which
+        # may run on another pooled connection than the last, and once per savepoint, which
+        # it begins. The connection it returns is checked out, so reading its driver
+        # connection needs no I/O.
+        connection = await db.connection()
+        assert connection.sync_connection is not None
+        driver = connection.sync_connection.connection.driver_connection
+        assert driver is not None
+        current = session.get_nested_transaction() or session.get_transaction()
+        found = current, connection, driver
+        db.info[_DRIVER] = found
+    return found[1], found[2]
+
+
+async def execute(db: AsyncSession, sql: str, parameters: Parameters) -> AsyncCursor[Any]:
+    """Run `sql` in the session's transaction; its rows are on the returned cursor."""
+    connection, driver = await _driver(db)
+    try:
+        return await driver.execute(sql, parameters)
+    except Exception as error:
+        dialect = connection.dialect
+        if not isinstance(error, dialect.loaded_dbapi.Error):
+            raise
+        lost = driver.closed or driver.broken
+        if lost:
+            await connection.invalidate()
+        raise DBAPIError.instance(
+            sql,
+            parameters,
+            error,
+            dialect.loaded_dbapi.Error,
+            hide_parameters=True,
+            connection_invalidated=lost,
+            dialect=dialect,
+        ) from error
+
+
+async def fetch_one(db: AsyncSession, sql: str, parameters: Parameters) -> Any:
+    """The first row of `sql` (a tuple), or None."""
+    return await (await execute(db, sql, parameters)).fetchone()
+
+
+async def fetch_all(db: AsyncSession, sql: str, parameters: Parameters) -> list[Any]:
+    """Every row of `sql` (tuples)."""
+    return await (await execute(db, sql, parameters)).fetchall()
 
 
 # --- Work that must follow a commit ---------------------------------------------------

@@ -75,12 +75,11 @@ async def set_remind_after(
     user = await accounts.ensure_user(db, user_id, username)
     if user.remind_after_minutes == minutes:
         return user
-    user.remind_after_minutes = minutes
+    await UserRepository(db).set_remind_after(user, minutes)
     repository = SessionRepository(db)
     active = await repository.active_for(user_id)
     if active is not None:
         await repository.save(active, remind_at=rescheduled(active, minutes, clock.now()))
-    await db.flush()
     return user
 
 
@@ -107,7 +106,7 @@ async def take_due(db: AsyncSession, now: datetime, limit: int) -> Sequence[DueR
     owners = await repository.reminder_owners_due(now, limit)
     if not owners:
         return []
-    await UserRepository(db).lock(accounts.in_lock_order(owners))
+    await UserRepository(db).lock_many(accounts.in_lock_order(owners))
     due = [
         DueReminder(session, session.remind_at)
         for session in await repository.active_for_users(owners)

@@ -72,12 +72,14 @@ async def get_locked(
     db: AsyncSession, user_id: str, session_id: int, username: str | None = None
 ) -> Session:
     """The user's session, read under the user's row lock, for an action on it."""
-    return (await _owner_and_session(db, user_id, session_id, username))[1]
+    await accounts.lock_user(db, user_id, username)
+    return await get(db, user_id, session_id)
 
 
 async def _owner_and_session(
     db: AsyncSession, user_id: str, session_id: int, username: str | None
 ) -> tuple[User, Session]:
+    """The user, whose settings the action needs, and the session, read under the lock."""
     user = await accounts.ensure_user(db, user_id, username)
     return user, await get(db, user_id, session_id)
 
@@ -107,6 +109,7 @@ async def clock_in(
     issue: IssueRef | None = None,
 ) -> Session:
     goal = clean_goal(goal)
+    # Read as well as locked: the INSERT sets `remind_at` from the user's setting.
     user = await accounts.ensure_user(db, user_id, username)
     found = await accounts.find_or_create_subject(db, user_id, subject)
     now = clock.now()
@@ -165,7 +168,7 @@ async def locked_active(
 
     Locking before reading makes the session acted on the one still active when we act.
     """
-    await accounts.ensure_user(db, user_id, username)
+    await accounts.lock_user(db, user_id, username)
     return await SessionRepository(db).active_for(user_id)
 
 

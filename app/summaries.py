@@ -42,28 +42,26 @@ async def set_weekly_summary(
     db: AsyncSession, user_id: str, on: bool, *, username: str | None = None
 ) -> User:
     user = await accounts.ensure_user(db, user_id, username)
-    if on and not user.weekly_summary:
-        # Due again from now on: the next tick works out when.
-        user.next_summary_at = None
-    user.weekly_summary = on
-    await db.flush()
+    # Turned back on, it is due again from now on: the next tick works out when.
+    await UserRepository(db).set_weekly_summary(user, on)
     return user
 
 
-async def _last_week(db: AsyncSession, user: User, now: datetime) -> WeekReport | None:
-    """Decide for one locked user whose summary is due (or unknown): last week's report,
-    or None when nothing is to be sent. Sets when the next one is due either way."""
+async def _last_week(
+    db: AsyncSession, user: User, now: datetime
+) -> tuple[datetime, WeekReport | None]:
+    """Decide for one locked user whose summary is due (or unknown): when the next one is
+    due, and last week's report, or None when nothing is to be sent."""
     this_week = week_start_for(user.timezone, now)
     due = summary_time(user.timezone, this_week)
     if now < due:
         # Monday before 08:00: last week's summary is due later today.
-        user.next_summary_at = due
-        return None
-    user.next_summary_at = summary_time(user.timezone, this_week + timedelta(days=7))
+        return due, None
+    next_due = summary_time(user.timezone, this_week + timedelta(days=7))
     report = await allocation.report_for(
         db, user.id, user.timezone, this_week - timedelta(days=7), now
     )
-    return report if report.rows else None
+    return next_due, report if report.rows else None
 
 
 async def take_due(db: AsyncSession, now: datetime, limit: int) -> Sequence[WeeklySummary]:
@@ -79,16 +77,17 @@ async def take_due(db: AsyncSession, now: datetime, limit: int) -> Sequence[Week
     if not candidates:
         return []
     reports = []
-    # The users' new due times go out as one batch at the end, rather than one UPDATE
+    # The users' new due times go out as one statement at the end, rather than one UPDATE
     # before each report's query.
-    with db.no_autoflush:
-        for user in await repository.lock(accounts.in_lock_order(candidates)):
-            still_due = user.next_summary_at is None or user.next_summary_at <= now
-            if user.weekly_summary and still_due:
-                report = await _last_week(db, user, now)
-                if report is not None:
-                    reports.append((user.id, report))
-    await db.flush()
+    next_due: list[tuple[str, datetime]] = []
+    for user in await repository.lock_many(accounts.in_lock_order(candidates)):
+        still_due = user.next_summary_at is None or user.next_summary_at <= now
+        if user.weekly_summary and still_due:
+            due, report = await _last_week(db, user, now)
+            next_due.append((user.id, due))
+            if report is not None:
+                reports.append((user.id, report))
+    await repository.set_next_summaries(next_due)
     if not reports:
         return []
     waiting = await SessionRepository(db).count_with_status(

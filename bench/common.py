@@ -1,7 +1,8 @@
 """What every benchmark shares: a throwaway database, free ports, percentiles, the machine's load.
 
 The throwaway database lives on the server the app uses (the embedded PostgreSQL, or
-DATABASE_URL's server), is migrated with Alembic, and is dropped when the block ends.
+DATABASE_URL's server), is migrated with Alembic (by another copy of the project when one
+is given, for before-and-after runs), and is dropped when the block ends.
 """
 
 from __future__ import annotations
@@ -10,7 +11,10 @@ import contextlib
 import os
 import socket
 import statistics
+import subprocess
+import sys
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 
 import psycopg
 from sqlalchemy.engine import make_url
@@ -27,15 +31,27 @@ def _drop(server_url: str, name: str) -> None:
         conn.execute(drop)
 
 
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _migrate(url: str, tree: Path) -> None:
+    if tree == ROOT:
+        migrate.upgrade(url)
+        return
+    env = os.environ | {"DATABASE_URL": libpq_url(url), "PYTHONPATH": str(tree)}
+    command = [sys.executable, "-m", "app", "db", "upgrade"]
+    subprocess.run(command, cwd=tree, env=env, check=True, stdout=subprocess.DEVNULL)
+
+
 @contextlib.contextmanager
-def scratch_database(purpose: str) -> Iterator[str]:
-    """A fresh, migrated database for one benchmark; yields its SQLAlchemy URL."""
+def scratch_database(purpose: str, tree: Path = ROOT) -> Iterator[str]:
+    """A fresh database migrated by `tree`'s migrations; yields its SQLAlchemy URL."""
     server_url = resolve_database_url()
     name = f"timetrack_bench_{purpose}_{os.getpid()}"
     _drop(server_url, name)
     url = ensure_database(server_url, name)
     try:
-        migrate.upgrade(url)
+        _migrate(url, tree)
         yield url
     finally:
         maintenance = make_url(url).set(database="postgres").render_as_string(hide_password=False)

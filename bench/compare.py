@@ -52,19 +52,21 @@ FIGURES: list[tuple[str, Figure]] = [
     ("app CPU ms / click (in process)", _get("app_cpu", "clicks", "cpu_ms_best_median")),
     ("app CPU ms / REST call (in process)", _get("app_cpu", "rest", "cpu_ms_best_median")),
 ]
-for _name in ("status", "clicks", "rest", "bare"):
-    FIGURES += [
-        (f"load {_name}: req/s", _get("load", "scenarios", _name, "throughput_rps")),
-        (f"load {_name}: p50 ms", _get("load", "scenarios", _name, "p50_ms")),
-        (f"load {_name}: p99 ms", _get("load", "scenarios", _name, "p99_ms")),
-        (
-            f"load {_name}: server CPU ms/req",
-            _get("load", "scenarios", _name, "server_cpu_ms_per_request"),
-        ),
-    ]
+for _server in ("timetrack", "lean"):
+    for _name in ("status", "clicks", "rest"):
+        FIGURES += [
+            (
+                f"load {_server} {_name}: {label}",
+                _get("load", "servers", _server, _name, key),
+            )
+            for label, key in (
+                ("req/s", "throughput_rps"),
+                ("p99 ms", "p99_ms"),
+                ("server CPU ms/req", "server_cpu_ms_per_request"),
+                ("PostgreSQL CPU ms/req", "database_cpu_ms_per_request"),
+            )
+        ]
 FIGURES += [
-    ("status / bare throughput", _get("load", "ratio_to_bare", "status", "median")),
-    ("clicks / bare throughput", _get("load", "ratio_to_bare", "clicks", "median")),
     ("cold start: first PING s (median)", _get("cold_start", "first_ping_s", "median")),
     ("week report ms (median)", _get("week_report", "median_ms")),
 ]

@@ -1,44 +1,54 @@
-"""Throughput and latency under concurrent load, against the bare signature-checking endpoint.
+"""Throughput, latency and CPU per request under concurrent load, against the lean baseline.
 
-`timetrack serve` runs as a subprocess on a scratch database seeded with users, each with
-an API token and a running session (one set of users for the Discord scenarios, another
-for REST, so no scenario finds its sessions changed by another). An asyncio + httpx
-generator then keeps `concurrency` requests in flight (closed loop) for `duration` seconds
-per scenario:
+Servers, each a subprocess on a scratch database of its own seeded with the same users
+(each with an API token and a running session; one set of users for the Discord
+scenarios, another for REST, so no scenario finds its sessions changed by another):
+
+- `timetrack`: `timetrack serve --workers 1`, and `timetrack xN` with N workers;
+- `lean`: bench.lean_app, the same statements and answers with Starlette and psycopg only;
+- `before` (with `--before DIR`): another copy of the project, for before-and-after runs;
+- `bare`: bench.bare_app, which only checks the signature (for scale).
+
+An asyncio + httpx generator keeps `concurrency` requests in flight (closed loop) for
+`duration` seconds per scenario and server:
 
 - `status`: signed `/session status` commands;
 - `clicks`: signed button clicks on the users' real sessions, pressing the card's first
   button each time (Pause, then Resume, ...);
-- `rest`: `GET /api/timelogs/current/`, then `POST .../pause/` or `.../resume/`, in turn;
-- `bare`: the same signed commands to bench.bare_app (signature check + constant answer).
+- `rest`: `GET /api/timelogs/current/`, then `POST .../pause/` or `.../resume/`, in turn.
 
-Scenarios alternate within each round, over several rounds, so a burst of load from
-elsewhere on the machine hits all of them alike; a short sweep over lower concurrencies
-follows. Each worker has its own keep-alive connection. Loopback only; it stops by itself.
-Besides latency and throughput it reports the CPU each request cost in the server, in
-PostgreSQL (the backends serving the scratch database) and in the load generator itself.
+Every scenario runs on every server within each round, over several rounds, so a burst of
+load from elsewhere on the machine hits all of them alike; the ratios to the lean baseline
+are taken within a round. Besides latency and throughput it reports the CPU each request
+cost in the server (its processes, workers included), in PostgreSQL (the backends serving
+the server's database, summed pid by pid) and in the load generator. Each client has its
+own keep-alive connection. Loopback only; it stops by itself. A short latency sweep over
+lower concurrencies follows, on timetrack with one worker.
 
     python -m bench.load [--concurrency 32] [--users 32] [--duration 3] [--rounds 3]
-                         [--sweep 1,4,8,16]
+                         [--sweep 1,4,8,16] [--workers 1,2] [--before DIR]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import hashlib
+import secrets
 import statistics
 import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
+import psycopg
 
-from app import accounts
-from app import session as sessions
-from app.db import database
-from app.models import SessionSource
+from app.db import libpq_url
 from bench import interactions, servers
 from bench.common import load_average, percentile, scratch_database
 
@@ -209,10 +219,6 @@ class RestCalls(Scenario):
             self.paused[worker] = bool(response.json().get("is_paused"))
 
 
-class BareCommands(StatusCommands):
-    name = "bare"
-
-
 # --- the generator -------------------------------------------------------------------------
 
 
@@ -314,29 +320,81 @@ async def run_scenario(
     )
 
 
-async def seed(url: str, count: int) -> list[BenchUser]:
-    """`count` users, each with an API token and a running session."""
-    database.configure(url)
+def seed(url: str, count: int) -> list[BenchUser]:
+    """`count` users, each with an API token and a running session.
+
+    Plain SQL, so that any copy of the project's schema can be seeded the same way.
+    """
     users: list[BenchUser] = []
-    try:
-        async with database.sessions() as db, db.begin():
-            for n in range(count):
-                user_id = str(USER_BASE + n)
-                _, plain = await accounts.create_api_token(db, user_id, "bench")
-                session = await sessions.clock_in(
-                    db, user_id, f"Subject {n % 3}", "load test", source=SessionSource.DISCORD
-                )
-                users.append(BenchUser(user_id, plain, session.id))
-    finally:
-        await database.dispose()
+    now = datetime.now(UTC).replace(microsecond=0)
+    with psycopg.connect(libpq_url(url)) as conn:
+        for n in range(count):
+            user_id = str(USER_BASE + n)
+            plain = "tt_" + secrets.token_urlsafe(32)
+            conn.execute(
+                "INSERT INTO users (id, username, timezone) VALUES (%s, %s, 'UTC')",
+                (user_id, f"bench{n}"),
+            )
+            conn.execute(
+                "INSERT INTO api_tokens (user_id, name, token_hash) VALUES (%s, 'bench', %s)",
+                (user_id, hashlib.sha256(plain.encode()).hexdigest()),
+            )
+            subject = conn.execute(
+                "INSERT INTO subjects (user_id, name) VALUES (%s, %s) RETURNING id",
+                (user_id, f"Subject {n % 3}"),
+            ).fetchone()
+            session = conn.execute(
+                "INSERT INTO sessions (user_id, subject_id, started_at, goal, status, source,"
+                " created_at, updated_at) VALUES (%s, %s, %s, 'load test', 'RUNNING', 'discord',"
+                " %s, %s) RETURNING id",
+                (user_id, subject[0] if subject else None, now, now, now),
+            ).fetchone()
+            users.append(BenchUser(user_id, plain, session[0] if session else 0))
+        conn.execute("ANALYZE")
     return users
 
 
+@dataclass
+class Target:
+    """A server under test, the users seeded in its database, and its scenarios."""
+
+    name: str
+    served: servers.Served
+    scenarios: dict[str, Scenario]
+    clients: Clients | None = None
+
+    def cpu(self) -> tuple[float, dict[int, float]]:
+        return self.served.cpu_seconds(), self.served.database_cpu()
+
+    async def run(self, scenario: str, *, concurrency: int, duration: float) -> Measured:
+        assert self.clients is not None
+        return await run_scenario(
+            self.clients,
+            self.scenarios[scenario],
+            concurrency=concurrency,
+            duration=duration,
+            cpu=self.cpu,
+        )
+
+
+SCENARIOS = ("status", "clicks", "rest")
+RATIOS = ("server_cpu_ms_per_request", "database_cpu_ms_per_request", "throughput_rps", "p99_ms")
+
+
+def _scenarios(signer: interactions.Signer, users: list[BenchUser]) -> dict[str, Scenario]:
+    half = len(users) // 2
+    discord_users, rest_users = users[:half], users[half:]
+    return {
+        "status": StatusCommands(signer, discord_users),
+        "clicks": PauseResumeClicks(signer, discord_users),
+        # Users of their own, so neither scenario finds its sessions changed by the other.
+        "rest": RestCalls(signer, rest_users),
+    }
+
+
 async def _drive(
-    app: servers.Served,
-    bare: servers.Served,
-    signer: interactions.Signer,
-    users: list[BenchUser],
+    targets: list[Target],
+    bare: Target,
     *,
     concurrency: int,
     duration: float,
@@ -344,57 +402,49 @@ async def _drive(
     sweep: list[int],
     sweep_duration: float,
 ) -> dict[str, Any]:
-    half = len(users) // 2
-    discord_users, rest_users = users[:half], users[half:]
-    scenarios: dict[str, Scenario] = {
-        "status": StatusCommands(signer, discord_users),
-        "clicks": PauseResumeClicks(signer, discord_users),
-        # Users of their own, so neither scenario finds its sessions changed by the other.
-        "rest": RestCalls(signer, rest_users),
-        "bare": BareCommands(signer, discord_users),
-    }
-    totals = {name: Totals(name) for name in scenarios}
-    ratios: dict[str, list[float]] = {"status": [], "clicks": []}
+    """Every scenario on every server, in turn, round after round.
+
+    The order of the servers rotates from round to round, so that neither always runs
+    right after the other; ratios to the lean baseline are taken within a round.
+    """
+    totals = {(t.name, s): Totals(s) for t in targets for s in t.scenarios}
+    totals[(bare.name, "status")] = Totals("status")
+    per_round: dict[str, list[dict[str, Any]]] = {t.name: [] for t in targets}
     sweep_results: list[dict[str, Any]] = []
-
-    def app_cpu() -> tuple[float, dict[int, float]]:
-        return app.cpu_seconds(), app.database_cpu()
-
-    def bare_cpu() -> tuple[float, dict[int, float]]:
-        return bare.cpu_seconds(), {}
-
     most = max([concurrency, *sweep])
-    app_http, bare_http = Clients(app.base_url, most), Clients(bare.base_url, most)
+    for target in [*targets, bare]:
+        target.clients = Clients(target.served.base_url, most)
     try:
-        # Warm both: connections, the pool, caches of compiled statements.
-        for name, scenario in scenarios.items():
-            http = bare_http if name == "bare" else app_http
-            await run_scenario(http, scenario, concurrency=concurrency, duration=min(duration, 1.0))
+        # Warm each: connections, the pool, caches of compiled and prepared statements.
+        for target in targets:
+            for scenario in target.scenarios:
+                await target.run(scenario, concurrency=concurrency, duration=min(duration, 1.0))
         for round_number in range(rounds):
-            measured: dict[str, Measured] = {}
-            for name in ("bare", "status", "clicks", "rest"):
-                http, cpu = (bare_http, bare_cpu) if name == "bare" else (app_http, app_cpu)
-                measured[name] = await run_scenario(
-                    http, scenarios[name], concurrency=concurrency, duration=duration, cpu=cpu
+            order = targets[round_number % len(targets) :] + targets[: round_number % len(targets)]
+            measured: dict[tuple[str, str], Measured] = {}
+            run = await bare.run("status", concurrency=concurrency, duration=duration)
+            totals[(bare.name, "status")].runs.append(run)
+            for scenario in SCENARIOS:
+                for target in order:
+                    run = await target.run(scenario, concurrency=concurrency, duration=duration)
+                    measured[(target.name, scenario)] = run
+                    totals[(target.name, scenario)].runs.append(run)
+            for target in targets:
+                per_round[target.name].append(
+                    {s: Totals(s, [measured[(target.name, s)]]).figures() for s in SCENARIOS}
                 )
-                totals[name].runs.append(measured[name])
-            for name in ratios:
-                ratios[name].append(measured[name].throughput / max(measured["bare"].throughput, 1))
             print(
-                f"  round {round_number + 1}/{rounds}: "
-                + ", ".join(f"{n} {m.throughput:.0f}/s" for n, m in measured.items())
-                + f"  (load {load_average()[0]})",
+                f"  round {round_number + 1}/{rounds} (load {load_average()[0]}): "
+                + "; ".join(
+                    f"{t.name} "
+                    + " ".join(f"{measured[(t.name, s)].throughput:.0f}/s" for s in SCENARIOS)
+                    for t in targets
+                ),
                 flush=True,
             )
         for level in sweep:
             for name in ("status", "clicks"):
-                run = await run_scenario(
-                    app_http,
-                    scenarios[name],
-                    concurrency=level,
-                    duration=sweep_duration,
-                    cpu=app_cpu,
-                )
+                run = await targets[0].run(name, concurrency=level, duration=sweep_duration)
                 figures = Totals(name, [run]).figures()
                 sweep_results.append(
                     {
@@ -403,23 +453,47 @@ async def _drive(
                     }
                 )
     finally:
-        await app_http.aclose()
-        await bare_http.aclose()
+        for target in [*targets, bare]:
+            if target.clients is not None:
+                await target.clients.aclose()
+    servers_figures = {
+        t.name: {s: totals[(t.name, s)].figures() for s in t.scenarios} for t in targets
+    }
+    servers_figures[bare.name] = {"status": totals[(bare.name, "status")].figures()}
     return {
         "concurrency": concurrency,
-        "users": len(discord_users),
+        "users": len(targets[0].scenarios["status"].users),
         "duration_s": duration,
         "rounds": rounds,
-        "scenarios": {name: total.figures() for name, total in totals.items()},
-        "ratio_to_bare": {
-            name: {
-                "per_round": [round(r, 3) for r in values],
-                "median": round(statistics.median(values), 3) if values else 0.0,
-            }
-            for name, values in ratios.items()
-        },
+        "servers": servers_figures,
+        "ratios": _ratios(per_round),
         "sweep": sweep_results,
     }
+
+
+def _ratios(per_round: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
+    """Each server's figures over the lean baseline's, per round and their median."""
+    lean_rounds = per_round.get("lean")
+    if not lean_rounds:
+        return {}
+    ratios: dict[str, Any] = {}
+    for name, rounds in per_round.items():
+        if name == "lean":
+            continue
+        ratios[name] = {}
+        for scenario in SCENARIOS:
+            ratios[name][scenario] = {}
+            for key in RATIOS:
+                values = [
+                    mine[scenario][key] / lean[scenario][key]
+                    for mine, lean in zip(rounds, lean_rounds, strict=True)
+                    if lean[scenario][key]
+                ]
+                ratios[name][scenario][key] = {
+                    "per_round": [round(v, 3) for v in values],
+                    "median": round(statistics.median(values), 3) if values else 0.0,
+                }
+    return ratios
 
 
 def run(
@@ -430,61 +504,112 @@ def run(
     rounds: int = 3,
     sweep: list[int] | None = None,
     sweep_duration: float = 2.0,
+    workers: list[int] | None = None,
+    before: Path | None = None,
 ) -> dict[str, Any]:
+    """timetrack (with each number of `workers`), the lean baseline, the bare endpoint and,
+    given `before`, that copy of the project, each on a database of its own."""
     signer = interactions.Signer()
-    with scratch_database("load") as url:
-        seeded = asyncio.run(seed(url, 2 * users))
-        with (
-            servers.timetrack(url, signer.public_hex) as app,
-            servers.bare(signer.public_hex) as bare,
-        ):
-            results = asyncio.run(
-                _drive(
-                    app,
-                    bare,
-                    signer,
-                    seeded,
-                    concurrency=concurrency,
-                    duration=duration,
-                    rounds=rounds,
-                    sweep=sweep or [],
-                    sweep_duration=sweep_duration,
-                )
+    workers = workers or [1]
+    with contextlib.ExitStack() as stack:
+        targets: list[Target] = []
+
+        def add(name: str, tree: Path, serve: Callable[[str], Any]) -> None:
+            url = stack.enter_context(scratch_database(name.replace(" ", "_"), tree))
+            seeded = seed(url, 2 * users)
+            served = stack.enter_context(serve(url))
+            targets.append(Target(name, served, _scenarios(signer, seeded)))
+
+        for count in workers:
+            name = "timetrack" if count == 1 else f"timetrack x{count}"
+            add(
+                name,
+                servers.ROOT,
+                lambda url, n=count, name=name: servers.timetrack(
+                    name, url, signer.public_hex, workers=n
+                ),
             )
-            server_errors = sum(
+        add("lean", servers.ROOT, lambda url: servers.lean(url, signer.public_hex))
+        if before is not None:
+            add(
+                "before",
+                before,
+                lambda url: servers.timetrack(
+                    "before", url, signer.public_hex, workers=None, tree=before
+                ),
+            )
+        bare_served = stack.enter_context(servers.bare(signer.public_hex))
+        bare_scenarios = {"status": StatusCommands(signer, targets[0].scenarios["status"].users)}
+        bare = Target("bare", bare_served, bare_scenarios)
+        results = asyncio.run(
+            _drive(
+                targets,
+                bare,
+                concurrency=concurrency,
+                duration=duration,
+                rounds=rounds,
+                sweep=sweep or [],
+                sweep_duration=sweep_duration,
+            )
+        )
+        for target in targets:
+            failed = sum(
                 count
-                for figures in results["scenarios"].values()
+                for figures in results["servers"][target.name].values()
                 for status, count in figures["statuses"].items()
                 if status == "0" or int(status) >= 500
             )
-            if server_errors:
-                print(f"  {server_errors} failed requests; server log tail:\n{app.log_tail()}")
+            if failed:
+                print(f"  {target.name}: {failed} failed requests; log tail:")
+                print(target.served.log_tail())
+    results["workers"] = workers
     return results
 
 
 def print_results(results: dict[str, Any]) -> None:
     print(
         f"\nload: {results['concurrency']} concurrent clients, {results['users']} users, "
-        f"{results['rounds']} rounds of {results['duration_s']} s per scenario"
+        f"{results['rounds']} rounds of {results['duration_s']} s per scenario and server"
     )
-    header = (
-        f"  {'scenario':<8} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} "
-        f"{'srv cpu':>8} {'db cpu':>7} {'cli cpu':>8}  answers"
+    print(
+        f"  {'server':<13} {'scenario':<8} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7} "
+        f"{'srv cpu':>8} {'db cpu':>7} {'gen cpu':>8}  answers"
     )
-    print(header)
-    for name, f in results["scenarios"].items():
-        answers = ", ".join(f"{k}: {v}" for k, v in f["answers"].items())
-        print(
-            f"  {name:<8} {f['throughput_rps']:>8.1f} {f['p50_ms']:>8.2f} {f['p95_ms']:>8.2f} "
-            f"{f['p99_ms']:>8.2f} {f['server_cpu_ms_per_request']:>6.2f}ms "
-            f"{f['database_cpu_ms_per_request']:>5.2f}ms {f['client_cpu_ms_per_request']:>6.2f}ms"
-            f"  {answers}"
-        )
-    for name, ratio in results["ratio_to_bare"].items():
-        rounds = ", ".join(f"{r:.0%}" for r in ratio["per_round"])
-        print(f"  {name} throughput / bare: median {ratio['median']:.0%} (rounds: {rounds})")
+    for server, scenarios in results["servers"].items():
+        for name, f in scenarios.items():
+            answers = ", ".join(f"{k}: {v}" for k, v in f["answers"].items())
+            print(
+                f"  {server:<13} {name:<8} {f['throughput_rps']:>7.1f} {f['p50_ms']:>7.1f} "
+                f"{f['p99_ms']:>7.1f} {f['server_cpu_ms_per_request']:>6.2f}ms "
+                f"{f['database_cpu_ms_per_request']:>5.2f}ms "
+                f"{f['client_cpu_ms_per_request']:>6.2f}ms  {answers}"
+            )
+    labels = {
+        "server_cpu_ms_per_request": "server CPU",
+        "database_cpu_ms_per_request": "PostgreSQL CPU",
+        "throughput_rps": "throughput",
+        "p99_ms": "p99",
+    }
+    for server, scenarios in results["ratios"].items():
+        print(f"  {server} / lean (median of the rounds' ratios):")
+        for name, figures in scenarios.items():
+            cells = ", ".join(f"{labels[k]} {figures[k]['median']:.2f}" for k in RATIOS)
+            print(f"    {name:<7} {cells}")
+    workers = results.get("workers", [1])
+    if len(workers) > 1:
+        one = results["servers"]["timetrack"]
+        for count in workers[1:]:
+            many = results["servers"][f"timetrack x{count}"]
+            cells = ", ".join(
+                f"{s} {many[s]['throughput_rps'] / max(one[s]['throughput_rps'], 0.1):.2f}x"
+                for s in SCENARIOS
+            )
+            print(
+                f"  {count} workers / 1 worker, throughput: {cells}"
+                " (the load generator shares the same cores)"
+            )
     if results["sweep"]:
-        print("  concurrency sweep:")
+        print("  concurrency sweep (timetrack):")
         for row in results["sweep"]:
             print(
                 f"    {row['scenario']:<7} c={row['concurrency']:<3} "
@@ -512,6 +637,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default="1,4,8,16",
         help="comma-separated concurrencies for a short latency sweep ('' to skip)",
     )
+    parser.add_argument(
+        "--workers",
+        default="1,2",
+        help="comma-separated numbers of `timetrack serve` workers, each a server of its own",
+    )
+    parser.add_argument(
+        "--before",
+        type=Path,
+        default=None,
+        help="another copy of the project, served in the same rounds (before and after)",
+    )
 
 
 def run_from_args(args: argparse.Namespace) -> dict[str, Any]:
@@ -523,6 +659,8 @@ def run_from_args(args: argparse.Namespace) -> dict[str, Any]:
         rounds=args.rounds,
         sweep=sweep,
         sweep_duration=min(args.duration, 2.0),
+        workers=[int(x) for x in args.workers.split(",") if x.strip()],
+        before=args.before.resolve() if args.before is not None else None,
     )
 
 

@@ -5,10 +5,11 @@ seeded like the load benchmark, so the figures are the app's own work: CPU per r
 (`time.process_time`, which PostgreSQL's work does not count in) and, with --profile, a
 pyinstrument call tree. The loop is uvloop when installed, as under `timetrack serve`.
 CPU time still varies with what else runs on the machine (caches, shared cores), so each
-scenario runs `--repeat` times and the lowest median is reported too.
+scenario runs `--repeat` times and the lowest median is reported too. `--lean` measures the
+lean baseline (bench.lean_app) the same way.
 
     python -m bench.profile [--scenario status|clicks|rest|all] [--requests 400] [--repeat 3]
-                            [--profile]
+                            [--lean] [--profile]
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import time
 from typing import Any
 
 from app.config import get_settings
-from app.db import database
+from app.db import database, libpq_url
 from bench import interactions
 from bench.common import scratch_database
 from bench.load import BenchUser, PauseResumeClicks, RestCalls, Scenario, StatusCommands, seed
@@ -96,15 +97,28 @@ def _event_loop_run(coroutine: Any) -> Any:
 
 
 async def _run(
-    url: str, users: list[BenchUser], names: list[str], requests: int, repeat: int, profile: bool
+    url: str,
+    users: list[BenchUser],
+    names: list[str],
+    requests: int,
+    repeat: int,
+    profile: bool,
+    lean: bool,
 ) -> dict[str, Any]:
-    from server.router import app
-
-    logging.getLogger("timetrack.request").setLevel(logging.WARNING)
     signer = interactions.Signer()
     os.environ["DISCORD_PUBLIC_KEY"] = signer.public_hex
     get_settings.cache_clear()
-    database.configure(url)
+    if lean:
+        os.environ["DATABASE_URL"] = libpq_url(url)
+        from bench import lean_app
+
+        app: Any = lean_app.app
+        await lean_app.pool.open()
+    else:
+        from server.router import app
+
+        logging.getLogger("timetrack.request").setLevel(logging.WARNING)
+        database.configure(url)
     kinds = {"status": StatusCommands, "clicks": PauseResumeClicks, "rest": RestCalls}
     results: dict[str, Any] = {}
     try:
@@ -138,6 +152,8 @@ async def _run(
                 flush=True,
             )
     finally:
+        if lean:
+            await lean_app.pool.close()
         await database.dispose()
     return results
 
@@ -149,9 +165,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--users", type=int, default=8)
     parser.add_argument("--profile", action="store_true", help="print a pyinstrument tree")
+    parser.add_argument("--lean", action="store_true", help="the lean baseline instead")
     args = parser.parse_args(argv)
     names = ["status", "clicks", "rest"] if args.scenario == "all" else [args.scenario]
-    return run(names, args.requests, args.repeat, args.users, profile=args.profile)
+    return run(names, args.requests, args.repeat, args.users, profile=args.profile, lean=args.lean)
 
 
 def run(
@@ -161,13 +178,22 @@ def run(
     users: int = 8,
     *,
     profile: bool = False,
+    lean: bool = False,
 ) -> dict[str, Any]:
     saved = os.environ.get("DISCORD_PUBLIC_KEY")
     try:
         with scratch_database("profile") as url:
-            seeded = asyncio.run(seed(url, users))
+            seeded = seed(url, users)
             return _event_loop_run(
-                _run(url, seeded, names or ["status", "clicks", "rest"], requests, repeat, profile)
+                _run(
+                    url,
+                    seeded,
+                    names or ["status", "clicks", "rest"],
+                    requests,
+                    repeat,
+                    profile,
+                    lean,
+                )
             )
     finally:
         if saved is None:

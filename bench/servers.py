@@ -1,7 +1,9 @@
-"""Servers under test: `timetrack serve` and the bare endpoint, each a uvicorn subprocess.
+"""Servers under test, each a subprocess: `timetrack serve`, the lean baseline and the bare
+endpoint (both under uvicorn, as `timetrack serve` runs the app).
 
-Both listen on a free 127.0.0.1 port only, log to a file (never a pipe nobody reads),
-and are stopped with SIGINT (then SIGKILL if they linger) when the block ends.
+Each listens on a free 127.0.0.1 port only, logs to a file (never a pipe nobody reads),
+and is stopped with SIGINT (then SIGKILL if it lingers) when the block ends. `timetrack`
+can also serve another copy of the project (`tree`), for before-and-after runs.
 """
 
 from __future__ import annotations
@@ -19,9 +21,10 @@ from pathlib import Path
 
 import httpx
 import psutil
+from sqlalchemy.engine import make_url
 
 from app.db import libpq_url
-from bench.common import free_port
+from bench.common import ROOT, free_port
 
 STARTUP_TIMEOUT = 90.0
 
@@ -39,9 +42,15 @@ class Served:
         self._ps = psutil.Process(self.process.pid)
 
     def cpu_seconds(self) -> float:
-        """CPU time used so far by the server process (user + system)."""
-        times = self._ps.cpu_times()
-        return float(times.user + times.system)
+        """CPU time used so far by the server's processes (user + system), workers included."""
+        total = 0.0
+        for process in [self._ps, *self._ps.children(recursive=True)]:
+            try:
+                times = process.cpu_times()
+            except psutil.NoSuchProcess:
+                continue
+            total += times.user + times.system
+        return total
 
     def database_cpu(self) -> dict[int, float]:
         """CPU time so far of each PostgreSQL backend serving this server's database, by pid.
@@ -97,7 +106,12 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 @contextlib.contextmanager
 def _serve(
-    name: str, argv: list[str], env: dict[str, str], probe: str, expect: set[int]
+    name: str,
+    argv: list[str],
+    env: dict[str, str],
+    probe: str,
+    expect: set[int],
+    cwd: Path = ROOT,
 ) -> Iterator[Served]:
     log = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed below, kept for the tail
         prefix=f"bench-{name}-", suffix=".log", delete=False
@@ -108,7 +122,7 @@ def _serve(
         stdin=subprocess.DEVNULL,
         stdout=log,
         stderr=subprocess.STDOUT,
-        cwd=Path(__file__).resolve().parent.parent,
+        cwd=cwd,
     )
     log.close()
     port = argv[argv.index("--port") + 1]
@@ -122,41 +136,55 @@ def _serve(
             Path(log.name).unlink()
 
 
-@contextlib.contextmanager
-def timetrack(database_url: str, public_key_hex: str) -> Iterator[Served]:
-    """`timetrack serve` on a free port, against `database_url`, trusting `public_key_hex`."""
-    from sqlalchemy.engine import make_url
-
-    port = free_port()
-    # No bot token or application id: a deferred answer must not try to reach Discord.
+def _environment(tree: Path, **settings: str) -> dict[str, str]:
+    """This environment, minus what would reach Discord or GitHub, importing from `tree`."""
     env = {
         key: value
         for key, value in os.environ.items()
         if key not in ("DISCORD_BOT_TOKEN", "DISCORD_APPLICATION_ID", "GITHUB_TOKEN")
     }
-    env |= {
-        "DATABASE_URL": libpq_url(database_url),
-        "DISCORD_PUBLIC_KEY": public_key_hex,
-        "TIMETRACK_SECRET_KEY": "bench-" + os.urandom(16).hex(),
-        "TIMETRACK_ENV": "development",
+    env["PYTHONPATH"] = str(tree)
+    return env | settings
+
+
+@contextlib.contextmanager
+def timetrack(
+    name: str,
+    database_url: str,
+    public_key_hex: str,
+    *,
+    workers: int | None = 1,
+    tree: Path = ROOT,
+) -> Iterator[Served]:
+    """`timetrack serve` from `tree` on a free port, against `database_url`.
+
+    `workers=None` leaves the option out, for a copy of the project that predates it.
+    """
+    port = free_port()
+    # No bot token or application id: a deferred answer must not try to reach Discord.
+    env = _environment(
+        tree,
+        DATABASE_URL=libpq_url(database_url),
+        DISCORD_PUBLIC_KEY=public_key_hex,
+        TIMETRACK_SECRET_KEY="bench-" + os.urandom(16).hex(),
+        TIMETRACK_ENV="development",
         # Measure requests alone, not the scheduler's own ticks.
-        "TIMETRACK_TICK_SECONDS": "0",
-    }
+        TIMETRACK_TICK_SECONDS="0",
+    )
     argv = [sys.executable, "-m", "app", "serve", "--host", "127.0.0.1", "--port", str(port)]
-    with _serve("timetrack", argv, env, "GET /api/health", {200}) as served:
+    if workers is not None:
+        argv += ["--workers", str(workers)]
+    with _serve(name, argv, env, "GET /api/health", {200}, cwd=tree) as served:
         served.database_name = make_url(database_url).database
         yield served
 
 
-@contextlib.contextmanager
-def bare(public_key_hex: str) -> Iterator[Served]:
-    """bench.bare_app served by uvicorn the same way (`timetrack serve` uses uvicorn.run)."""
-    port = free_port()
-    argv = [
+def _uvicorn(app: str, port: int) -> list[str]:
+    return [
         sys.executable,
         "-m",
         "uvicorn",
-        "bench.bare_app:app",
+        app,
         "--host",
         "127.0.0.1",
         "--port",
@@ -165,6 +193,24 @@ def bare(public_key_hex: str) -> Iterator[Served]:
         "warning",
         "--no-access-log",
     ]
-    env = {**os.environ, "DISCORD_PUBLIC_KEY": public_key_hex}
+
+
+@contextlib.contextmanager
+def lean(database_url: str, public_key_hex: str) -> Iterator[Served]:
+    """bench.lean_app, served by uvicorn as `timetrack serve` serves the app."""
+    env = _environment(
+        ROOT, DATABASE_URL=libpq_url(database_url), DISCORD_PUBLIC_KEY=public_key_hex
+    )
+    argv = _uvicorn("bench.lean_app:app", free_port())
+    with _serve("lean", argv, env, "POST /api/discord", {401}) as served:
+        served.database_name = make_url(database_url).database
+        yield served
+
+
+@contextlib.contextmanager
+def bare(public_key_hex: str) -> Iterator[Served]:
+    """bench.bare_app served by uvicorn the same way (`timetrack serve` uses uvicorn.run)."""
+    env = _environment(ROOT, DISCORD_PUBLIC_KEY=public_key_hex)
+    argv = _uvicorn("bench.bare_app:app", free_port())
     with _serve("bare", argv, env, "POST /api/discord", {401}) as served:
         yield served

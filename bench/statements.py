@@ -1,9 +1,9 @@
 """SQL statements, transactions and round trips per mutating interaction.
 
-The app runs in process (httpx over ASGI) on a scratch database; SQLAlchemy's engine
-events count every statement sent (`before_cursor_execute`, which includes SAVEPOINT and
-RELEASE), and every transaction begun, committed or rolled back. psycopg sends BEGIN as
-a round trip of its own and COMMIT is one too, so
+The app runs in process (httpx over ASGI) on a scratch database. psycopg itself is
+watched, so every statement sent counts, whether SQLAlchemy sent it or a repository did
+(SAVEPOINT and RELEASE included), and so does every transaction committed or rolled back.
+psycopg sends BEGIN as a round trip of its own and COMMIT is one too, so
 
     round trips = statements + BEGINs + COMMITs + ROLLBACKs.
 
@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-from sqlalchemy import event
+import psycopg
 
 from app import accounts
 from app.config import get_settings
@@ -63,25 +63,47 @@ class Tally:
 
 
 class Counter:
+    """Counts what psycopg sends: every statement, whether SQLAlchemy or a repository sent
+    it, and every transaction it ends (a COMMIT or ROLLBACK of a transaction psycopg began
+    with a BEGIN of its own)."""
+
     def __init__(self) -> None:
         self.current = Tally()
-        engine = database.engine.sync_engine
-        event.listen(engine, "before_cursor_execute", self._statement)
-        event.listen(engine, "begin", self._begin)
-        event.listen(engine, "commit", self._commit)
-        event.listen(engine, "rollback", self._rollback)
+        counter = self
+        execute, commit, rollback = (
+            psycopg.AsyncCursor.execute,
+            psycopg.AsyncConnection.commit,
+            psycopg.AsyncConnection.rollback,
+        )
 
-    def _statement(self, conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        self.current.statements.append(" ".join(statement.split()))
+        async def counted_execute(cursor: Any, query: Any, *args: Any, **kwargs: Any) -> Any:
+            text = query if isinstance(query, str) else query.as_string(cursor)
+            counter.current.statements.append(" ".join(text.split()))
+            return await execute(cursor, query, *args, **kwargs)
 
-    def _begin(self, conn: Any) -> None:
-        self.current.begins += 1
+        async def counted_commit(conn: psycopg.AsyncConnection[Any]) -> None:
+            if counter._in_transaction(conn):
+                counter.current.begins += 1
+                counter.current.commits += 1
+            await commit(conn)
 
-    def _commit(self, conn: Any) -> None:
-        self.current.commits += 1
+        async def counted_rollback(conn: psycopg.AsyncConnection[Any]) -> None:
+            if counter._in_transaction(conn):
+                counter.current.begins += 1
+                counter.current.rollbacks += 1
+            await rollback(conn)
 
-    def _rollback(self, conn: Any) -> None:
-        self.current.rollbacks += 1
+        psycopg.AsyncCursor.execute = counted_execute  # type: ignore[method-assign]
+        psycopg.AsyncConnection.commit = counted_commit  # type: ignore[method-assign]
+        psycopg.AsyncConnection.rollback = counted_rollback  # type: ignore[method-assign]
+
+    @staticmethod
+    def _in_transaction(conn: psycopg.AsyncConnection[Any]) -> bool:
+        status = conn.info.transaction_status
+        return status in (
+            psycopg.pq.TransactionStatus.INTRANS,
+            psycopg.pq.TransactionStatus.INERROR,
+        )
 
     def start(self) -> None:
         self.current = Tally()

@@ -23,6 +23,16 @@ KIB = 1024
 MIB = 1024 * KIB
 # REST bodies, the page's forms and Discord interactions are all a few kilobytes at most.
 DEFAULT_MAX_BYTES = 64 * KIB
+# GitHub caps a webhook delivery's payload at 25 MB. The GitHub front door is imported on
+# its first request (server/router.py), so the cap on its delivery paths is stated here,
+# where it is applied; tests/github/test_webhook.py holds it to the router's paths.
+GITHUB_DELIVERY_MAX_BYTES = 25 * MIB
+GITHUB_DELIVERY_PATHS = (
+    "/api/github/webhook",
+    "/api/github-timer-webhook",
+    "/api/github-timer-webhook/",
+)
+BY_PATH = dict.fromkeys(GITHUB_DELIVERY_PATHS, GITHUB_DELIVERY_MAX_BYTES)
 
 
 def describe(size: int) -> str:

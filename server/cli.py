@@ -21,6 +21,9 @@ from server.console import fail, run_in_transaction
 from server.integrations.discord.cli import discord_cli
 from server.integrations.github.cli import github_cli
 
+# Connections per worker, at least, when `serve` shares the default pool among its workers.
+MIN_POOL_SIZE = 4
+
 cli = typer.Typer(
     name="timetrack",
     help="Personal time tracking from Discord, GitHub, a REST API and a web page.",
@@ -49,18 +52,42 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
     no_migrate: Annotated[bool, typer.Option("--no-migrate", help="Skip migrations.")] = False,
+    workers: Annotated[
+        int | None,
+        typer.Option(min=1, help="Processes serving the port (default: the number of CPUs)."),
+    ] = None,
 ) -> None:
     """Migrate the database, then serve the app with uvicorn."""
+    import os
+
     import uvicorn
 
     from app import migrate
+    from app.db import libpq_url
 
     get_settings().check_production()
     url = _database_url()
     if not no_migrate:
         migrate.upgrade(url)
-    typer.echo(f"timetrack: serving on http://{host}:{port}", err=True)
-    uvicorn.run("server.router:app", host=host, port=port, log_level="info", access_log=False)
+    # The database is started (when embedded) and migrated once, here; every worker then
+    # connects to it directly instead of each looking for the embedded server itself.
+    os.environ["DATABASE_URL"] = libpq_url(url)
+    count = workers or os.cpu_count() or 1
+    # The default number of connections is the server's, shared by its processes, so more
+    # workers do not multiply what PostgreSQL must accept.
+    os.environ.setdefault(
+        "DATABASE_POOL_SIZE", str(max(MIN_POOL_SIZE, get_settings().database_pool_size // count))
+    )
+    plural = "" if count == 1 else "es"
+    typer.echo(f"timetrack: serving on http://{host}:{port} ({count} process{plural})", err=True)
+    uvicorn.run(
+        "server.router:app",
+        host=host,
+        port=port,
+        workers=count,
+        log_level="info",
+        access_log=False,
+    )
 
 
 @db_cli.command("upgrade")
@@ -126,7 +153,7 @@ def stop_stale(
     from app.durations import format_duration
     from app.models import Session
     from app.timing import session_times
-    from server import notify
+    from server import notify, outbound
     from server.cron import sweep
 
     if hours is not None and not (math.isfinite(hours) and hours > 0):
@@ -145,6 +172,7 @@ def stop_stale(
             return swept.stopped, swept.pruned_events, sent.delivered
         finally:
             await database.dispose()
+            await outbound.aclose()
 
     found, pruned, delivered = asyncio.run(main())
     now = clock.now()

@@ -23,6 +23,7 @@ def fail(message: str, code: int = 1) -> NoReturn:
 def run_in_transaction(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
     """Run `work` in one committed transaction on a fresh engine (then its post-commit work)."""
     from app.db import database, transaction
+    from server import outbound
 
     async def main() -> T:
         try:
@@ -30,5 +31,6 @@ def run_in_transaction(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
                 return await work(db)
         finally:
             await database.dispose()
+            await outbound.aclose()
 
     return asyncio.run(main())

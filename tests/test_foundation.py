@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 
 from app import migrate
 from app.config import ConfigError, get_settings, load_settings
-from app.db import database, ensure_database, libpq_url, sqlalchemy_url
+from app.db import database, ensure_database, libpq_url, resolve_database_url, sqlalchemy_url
 from app.weeks import summary_time, week_start_for
 from server.cli import cli
 from server.router import app
@@ -169,6 +169,35 @@ def test_schema_enforces_one_active_session_per_user(database_url: str) -> None:
         conn.rollback()
 
 
+def test_pausing_and_resuming_are_hot_updates(database_url: str) -> None:
+    """No index of `sessions` mentions `status`, so a status change writes no index entry."""
+    with psycopg.connect(libpq_url(database_url)) as conn:
+        definitions = conn.execute(
+            "SELECT indexdef FROM pg_indexes WHERE tablename = 'sessions'"
+        ).fetchall()
+        assert not [d for (d,) in definitions if "status" in d]
+        conn.execute("INSERT INTO users (id, timezone) VALUES ('h', 'UTC')")
+        conn.execute("INSERT INTO subjects (user_id, name) VALUES ('h', 'Maths')")
+        conn.execute(
+            "INSERT INTO sessions (user_id, subject_id, started_at, status, source) "
+            "SELECT 'h', id, now(), 'RUNNING', 'api' FROM subjects WHERE user_id = 'h'"
+        )
+        pause = (
+            "UPDATE sessions SET status = 'PAUSED', pause_started_at = now() WHERE user_id = 'h'"
+        )
+        conn.execute(pause)
+        conn.execute(
+            "UPDATE sessions SET status = 'RUNNING', pause_started_at = NULL, "
+            "total_paused_seconds = 1 WHERE user_id = 'h'"
+        )
+        counts = conn.execute(
+            "SELECT pg_stat_get_xact_tuples_updated(oid), pg_stat_get_xact_tuples_hot_updated(oid)"
+            " FROM pg_class WHERE relname = 'sessions'"
+        ).fetchone()
+        assert counts == (2, 2)
+        conn.rollback()
+
+
 def test_schema_refuses_a_second_subject_differing_only_in_case(database_url: str) -> None:
     with psycopg.connect(libpq_url(database_url)) as conn:
         conn.execute("INSERT INTO users (id, timezone) VALUES ('y', 'UTC')")
@@ -299,6 +328,36 @@ def test_cli_unreachable_database_is_one_line() -> None:
 def test_cli_usage_error_exits_2() -> None:
     result = CliRunner().invoke(cli, ["serve", "--port", "0"])
     assert result.exit_code == 2
+
+
+@pytest.mark.parametrize(("workers", "pool"), [("1", "32"), ("4", "8"), ("16", "4")])
+def test_serve_prepares_the_database_once_and_shares_the_pool_among_its_workers(
+    settings_env: pytest.MonkeyPatch, database_url: str, workers: str, pool: str
+) -> None:
+    import uvicorn
+
+    served: list[tuple[str, dict[str, object], str, str]] = []
+
+    def run(target: str, **options: object) -> None:
+        environment = os.environ["DATABASE_URL"], os.environ["DATABASE_POOL_SIZE"]
+        served.append((target, options, *environment))
+
+    settings_env.setattr(uvicorn, "run", run)
+    settings_env.setenv("DATABASE_URL", database_url)
+    settings_env.setenv("DATABASE_POOL_SIZE", "0")  # restored afterwards; unset just below
+    settings_env.delenv("DATABASE_POOL_SIZE")
+    get_settings.cache_clear()
+
+    result = CliRunner().invoke(cli, ["serve", "--workers", workers, "--no-migrate"])
+
+    assert result.exit_code == 0, result.output
+    [(target, options, url, size)] = served
+    assert (target, options["workers"], url, size) == (
+        "server.router:app",
+        int(workers),
+        libpq_url(resolve_database_url()),
+        pool,
+    )
 
 
 def test_cli_health_and_db_url(database_url: str) -> None:

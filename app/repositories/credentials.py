@@ -1,49 +1,98 @@
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, bindparam, delete, select, update
+from sqlalchemy import ColumnElement, delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.db import fetch_one
 from app.models import ApiToken, LinkPurpose, LoginLink, SignIn, User
 from app.repositories.base import Repository
+from app.repositories.users import USER_COLUMNS, user_from
+
+_OWNER = ", ".join(f"users.{column}" for column in USER_COLUMNS)
+
+# Every REST call runs this: the token's owner, marking the token used, in one statement.
+OWNER_MARKED_USED = f"""
+WITH used AS (
+    UPDATE api_tokens SET last_used_at = %s
+    WHERE token_hash = %s AND revoked_at IS NULL
+    RETURNING user_id
+)
+SELECT {_OWNER}
+FROM users JOIN used ON used.user_id = users.id
+"""  # noqa: S608 - column names only
+
+# Every page load runs this: the owner of a live sign-in, which now lasts until the given
+# time, in one statement.
+OWNER_OF_SIGN_IN = f"""
+WITH used AS (
+    UPDATE sign_ins SET last_seen_at = %(at)s, expires_at = %(until)s
+    WHERE token_hash = %(token_hash)s AND expires_at > %(at)s
+    RETURNING user_id
+)
+SELECT {_OWNER}
+FROM users JOIN used ON used.user_id = users.id
+"""  # noqa: S608 - column names only
 
 
-def _owner_of_live(
-    credential: type[ApiToken | SignIn], live: ColumnElement[bool], values: dict[str, Any]
-) -> Any:
-    """The user owning the live credential of a hash, marking its use in the same statement.
+def _unless_throttled(use: str) -> str:
+    """`use` (an UPDATE of a live credential) run only while the client's address is not
+    throttled, with the address's throttle in the same statement, so that a REST call stays
+    within four statements.
 
-    The hash and the times are bound per call, under names no column has: an UPDATE reads a
-    parameter named like a column as a SET value.
+    The row is the owner's columns (NULL when there is none) and then `failed_at`: when the
+    address failed for the `skip + 1`-th last time after `since`, or NULL when it failed
+    fewer times. When it is not NULL, the address is throttled, and the uncorrelated NOT
+    EXISTS (an InitPlan, evaluated first) keeps the credential from even being looked up.
     """
-    used = (
-        update(credential)
-        .where(credential.token_hash == bindparam("hash_given"), live)
-        .values(**values)
-        .returning(credential.user_id)
-        .cte("used")
-    )
-    return select(User).join(used, used.c.user_id == User.id)
+    return f"""
+WITH throttled AS (
+    SELECT failed_at FROM auth_failures
+    WHERE address = %(address)s AND failed_at > %(since)s
+    ORDER BY failed_at DESC OFFSET %(skip)s LIMIT 1
+), used AS (
+    {use} AND NOT EXISTS (SELECT FROM throttled)
+    RETURNING user_id
+)
+SELECT {_OWNER}, throttled.failed_at
+FROM (SELECT) AS one
+LEFT JOIN throttled ON true
+LEFT JOIN (used JOIN users ON users.id = used.user_id) ON true
+"""  # noqa: S608 - column names only
 
 
-# Every REST call and page load runs one of these, so each is built once, on first use:
-# building it and deriving its cache key cost more CPU than executing it.
-@cache
-def _use_token() -> Any:
-    return _owner_of_live(
-        ApiToken, ApiToken.revoked_at.is_(None), {"last_used_at": bindparam("now_used")}
-    )
+# A REST call with a token, or with the page's cookie: the throttle and the credential.
+TOKEN_UNLESS_THROTTLED = _unless_throttled(
+    "UPDATE api_tokens SET last_used_at = %(at)s "
+    "WHERE token_hash = %(token_hash)s AND revoked_at IS NULL"
+)
+SIGN_IN_UNLESS_THROTTLED = _unless_throttled(
+    "UPDATE sign_ins SET last_seen_at = %(at)s, expires_at = %(until)s "
+    "WHERE token_hash = %(token_hash)s AND expires_at > %(at)s"
+)
 
 
-@cache
-def _use_sign_in() -> Any:
-    return _owner_of_live(
-        SignIn,
-        SignIn.expires_at > bindparam("now_used"),
-        {"last_seen_at": bindparam("now_used"), "expires_at": bindparam("until")},
-    )
+@dataclass(frozen=True)
+class Throttle:
+    """Whose failures to count: `address`'s after `since`, refused from the `limit`-th on."""
+
+    address: str
+    since: datetime
+    limit: int
+
+    def parameters(self) -> dict[str, Any]:
+        return {"address": self.address, "since": self.since, "skip": self.limit - 1}
+
+
+async def _owner_unless_throttled(
+    db: AsyncSession, sql: str, throttle: Throttle, values: dict[str, Any]
+) -> tuple[User | None, datetime | None]:
+    row = await fetch_one(db, sql, {**values, **throttle.parameters()})
+    owner = None if row[0] is None else user_from(row)
+    return owner, row[len(USER_COLUMNS)]
 
 
 class ApiTokenRepository(Repository):
@@ -55,8 +104,16 @@ class ApiTokenRepository(Repository):
 
     async def use(self, token_hash: str, at: datetime) -> User | None:
         """The owner of a live token, marking it used in the same statement."""
-        parameters = {"hash_given": token_hash, "now_used": at}
-        return (await self.db.execute(_use_token(), parameters)).scalar_one_or_none()
+        row = await fetch_one(self.db, OWNER_MARKED_USED, (at, token_hash))
+        return None if row is None else user_from(row)
+
+    async def use_unless_throttled(
+        self, token_hash: str, at: datetime, throttle: Throttle
+    ) -> tuple[User | None, datetime | None]:
+        """As `use`, unless the address is throttled: the owner (None when unknown, revoked
+        or throttled) and the failure that throttles it (None when it is not)."""
+        values = {"token_hash": token_hash, "at": at}
+        return await _owner_unless_throttled(self.db, TOKEN_UNLESS_THROTTLED, throttle, values)
 
     async def revoke(self, token_id: int, at: datetime) -> bool:
         statement = (
@@ -80,8 +137,16 @@ class SignInRepository(Repository):
 
     async def use(self, token_hash: str, at: datetime, until: datetime) -> User | None:
         """The owner of a live sign-in, which now lasts `until`: one statement."""
-        parameters = {"hash_given": token_hash, "now_used": at, "until": until}
-        return (await self.db.execute(_use_sign_in(), parameters)).scalar_one_or_none()
+        parameters = {"token_hash": token_hash, "at": at, "until": until}
+        row = await fetch_one(self.db, OWNER_OF_SIGN_IN, parameters)
+        return None if row is None else user_from(row)
+
+    async def use_unless_throttled(
+        self, token_hash: str, at: datetime, until: datetime, throttle: Throttle
+    ) -> tuple[User | None, datetime | None]:
+        """As `use`, unless the address is throttled (see `ApiTokenRepository`)."""
+        values = {"token_hash": token_hash, "at": at, "until": until}
+        return await _owner_unless_throttled(self.db, SIGN_IN_UNLESS_THROTTLED, throttle, values)
 
     async def remove(self, token_hash: str) -> None:
         await self.db.execute(delete(SignIn).where(SignIn.token_hash == token_hash))

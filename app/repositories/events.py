@@ -1,13 +1,13 @@
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass
 from datetime import datetime
-from functools import cache
 from typing import Any
 
-from sqlalchemy import bindparam, delete, select, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import delete, select, update
 
+from app.db import fetch_one
 from app.models import ProcessedEvent
 from app.repositories.base import Repository
 
@@ -21,22 +21,15 @@ class Answer:
     succeeded: bool = True
 
 
-_COLUMNS = ("kind", "event_id", "status_code", "succeeded", "response", "created_at", "user_id")
-
-
-@cache
-def _record() -> Any:
-    """Every interaction and delivery runs this, so it is built once, on first use (building
-    it and deriving its cache key cost more CPU than executing it); the values are bound per
-    call. Run as a SELECT from the statement, because an ORM INSERT given parameters takes
-    the bulk path, which rebuilds the statement (and its cache key) on every call."""
-    table = ProcessedEvent.__table__
-    return select(ProcessedEvent.id).from_statement(
-        insert(ProcessedEvent)
-        .values({name: bindparam(name, type_=table.c[name].type) for name in _COLUMNS})
-        .on_conflict_do_nothing(index_elements=[ProcessedEvent.kind, ProcessedEvent.event_id])
-        .returning(ProcessedEvent.id)
-    )
+# Every interaction and delivery runs this, in the transaction of its work. `user_id` is
+# whose event it was: a stored answer is replayed only to its sender.
+RECORD = """
+INSERT INTO processed_events
+    (kind, event_id, status_code, succeeded, response, created_at, user_id)
+VALUES (%s, %s, %s, %s, %s::jsonb, %s, %s)
+ON CONFLICT (kind, event_id) DO NOTHING
+RETURNING id
+"""
 
 
 class ProcessedEventRepository(Repository):
@@ -44,14 +37,9 @@ class ProcessedEventRepository(Repository):
         self, kind: str, event_id: str, answer: Answer, at: datetime, user_id: str | None
     ) -> bool:
         """Insert the event; False when it was already recorded (by us or a racing twin)."""
-        parameters = {
-            "kind": kind,
-            "event_id": event_id,
-            "created_at": at,
-            "user_id": user_id,
-            **asdict(answer),
-        }
-        return (await self.db.execute(_record(), parameters)).scalar_one_or_none() is not None
+        response = json.dumps(answer.response, separators=(",", ":"))
+        parameters = (kind, event_id, answer.status_code, answer.succeeded, response, at, user_id)
+        return await fetch_one(self.db, RECORD, parameters) is not None
 
     async def replace_answer(self, kind: str, event_id: str, answer: Answer) -> None:
         """Replace the answer of an event recorded earlier in this transaction."""

@@ -5,8 +5,9 @@ from datetime import datetime
 
 from sqlalchemy import case, func, select, true
 
-from app.models import ACTIVE_STATUSES, Notification, NotificationStatus, ProcessedEvent, Session
+from app.models import Notification, NotificationStatus, ProcessedEvent, Session
 from app.repositories.base import Repository
+from app.repositories.sessions import ACTIVE
 
 
 @dataclass(frozen=True)
@@ -25,7 +26,7 @@ class HealthRepository(Repository):
 
         The same statement is the check that the database answers at all.
         """
-        active = Session.status.in_(ACTIVE_STATUSES)
+        active = ACTIVE
         sessions = (
             select(
                 func.count().label("active"),

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import case, delete, exists, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 
-from app.models import ACTIVE_STATUSES, Notification, NotificationStatus, Session
+from app.models import Notification, NotificationStatus, Session
 from app.repositories.base import Repository
 
 if TYPE_CHECKING:
@@ -50,9 +50,7 @@ class NotificationRepository(Repository):
     async def give_up_on_ended_sessions(self, stuck_before: datetime, at: datetime) -> int:
         """Drop retries of reminders whose session has ended: asking "Still working?" about
         a session its owner already clocked out of helps nobody."""
-        ended = ~exists().where(
-            Session.id == Notification.session_id, Session.status.in_(ACTIVE_STATUSES)
-        )
+        ended = ~exists().where(Session.id == Notification.session_id, Session.ended_at.is_(None))
         statement = (
             update(Notification)
             .where(

@@ -6,18 +6,12 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, bindparam, exists, func, insert, literal, or_, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import contains_eager
 
-from app.models import (
-    ACTIVE_STATUSES,
-    LONG_SPAN,
-    Session,
-    SessionStatus,
-    Subject,
-    long_span_predicate,
-)
-from app.repositories.base import Repository
+from app.db import execute, fetch_one
+from app.models import LONG_SPAN, Session, SessionStatus, Subject, long_span_predicate
+from app.repositories.base import Repository, loaded
 
 
 def spans_meeting(user_id: Any, start: Any, end: Any, now: Any) -> list[ColumnElement[bool]]:
@@ -46,6 +40,12 @@ class SessionFilter:
     started_before: datetime | None = None
 
 
+# Active means RUNNING or PAUSED, which a CHECK constraint ties to `ended_at IS NULL`. The
+# partial indexes say `ended_at IS NULL` so that status changes leave them alone (pausing
+# and resuming are then HOT updates), and queries must say the same to use them.
+ACTIVE = Session.ended_at.is_(None)
+
+
 def _with_subject() -> Any:
     return (
         select(Session)
@@ -55,28 +55,76 @@ def _with_subject() -> Any:
     )
 
 
-# The two reads behind every interaction are built once, on first use: building them and
-# deriving their cache keys cost more CPU than executing them. Values are bound per call.
-@cache
-def _by_id() -> Any:
-    return _with_subject().where(Session.id == bindparam("wanted_id"))
+# The reads and writes behind every interaction are plain statements (see app.db.execute).
+# The columns they return, first and in this order; then the subject's name.
+SESSION_COLUMNS = (
+    "id",
+    "subject_id",
+    "user_id",
+    "started_at",
+    "ended_at",
+    "goal",
+    "note",
+    "status",
+    "total_paused_seconds",
+    "pause_started_at",
+    "effective_override_seconds",
+    "source",
+    "stop_reason",
+    "github_repo",
+    "github_issue_number",
+    "github_issue_url",
+    "remind_at",
+    "created_at",
+    "updated_at",
+)
+_SESSION_WITH_SUBJECT = f"""
+SELECT {", ".join(f"s.{column}" for column in SESSION_COLUMNS)}, subjects.name
+FROM sessions AS s JOIN subjects ON subjects.id = s.subject_id
+"""  # noqa: S608 - column names only
+CLEAR_REMINDERS = "UPDATE sessions SET remind_at = NULL WHERE id = ANY(%s)"
+SESSION_BY_ID = _SESSION_WITH_SUBJECT + "WHERE s.id = %s"
+ACTIVE_SESSION = _SESSION_WITH_SUBJECT + "WHERE s.user_id = %s AND s.ended_at IS NULL"
+DELETE_SESSION = "DELETE FROM sessions WHERE id = %s"
 
 
 @cache
-def _active_for() -> Any:
-    return _with_subject().where(
-        Session.user_id == bindparam("owner_id"), Session.status.in_(ACTIVE_STATUSES)
+def _insert_unless_active(columns: tuple[str, ...]) -> str:
+    """The INSERT of a session with these columns, unless its user has an active one."""
+    assert set(columns) <= set(SESSION_COLUMNS)
+    names = ", ".join(columns)
+    values = ", ".join(f"%({name})s" for name in columns)
+    return (
+        f"INSERT INTO sessions ({names}) SELECT {values} "  # noqa: S608 - names are the table's
+        "WHERE NOT EXISTS (SELECT FROM sessions WHERE user_id = %(user_id)s AND ended_at IS NULL) "
+        f"RETURNING {', '.join(SESSION_COLUMNS)}"
     )
+
+
+@cache
+def _update(columns: tuple[str, ...]) -> str:
+    """The UPDATE of these columns of one session."""
+    assert set(columns) <= set(SESSION_COLUMNS)
+    assignments = ", ".join(f"{name} = %({name})s" for name in columns)
+    return f"UPDATE sessions SET {assignments} WHERE id = %(id)s"  # noqa: S608 - as above
+
+
+def _loaded(row: Any, subject: Subject | None = None) -> Session:
+    session = loaded(Session, SESSION_COLUMNS, row)
+    if subject is None:
+        subject = loaded(Subject, ("id", "user_id", "name"), (row[1], row[2], row[-1]))
+    session.__dict__["subject"] = subject
+    return session
 
 
 class SessionRepository(Repository):
     async def get(self, session_id: int) -> Session | None:
-        result = await self.db.execute(_by_id(), {"wanted_id": session_id})
-        return result.scalar_one_or_none()
+        row = await fetch_one(self.db, SESSION_BY_ID, (session_id,))
+        return None if row is None else _loaded(row)
 
     async def active_for(self, user_id: str) -> Session | None:
-        result = await self.db.execute(_active_for(), {"owner_id": user_id})
-        return result.scalar_one_or_none()
+        row = await fetch_one(self.db, ACTIVE_SESSION, (user_id,))
+        return None if row is None else _loaded(row)
 
     async def insert_if_none_active(
         self, subject: Subject, values: dict[str, Any]
@@ -86,20 +134,8 @@ class SessionRepository(Repository):
         The caller holds the user's row lock, so the check cannot race; the partial unique
         index stays the backstop should a caller ever forget the lock.
         """
-        user_id = values["user_id"]
-        none_active = ~exists().where(
-            Session.user_id == user_id, Session.status.in_(ACTIVE_STATUSES)
-        )
-        columns = list(values)
-        table = Session.__table__
-        source = select(*[literal(v, table.c[k].type) for k, v in values.items()])
-        statement = (
-            insert(Session).from_select(columns, source.where(none_active)).returning(Session)
-        )
-        session = (await self.db.execute(statement)).scalar_one_or_none()
-        if session is not None:
-            session.subject = subject
-        return session
+        row = await fetch_one(self.db, _insert_unless_active(tuple(values)), values)
+        return None if row is None else _loaded(row, subject)
 
     async def add_ended(self, subject: Subject, values: dict[str, Any]) -> Session:
         """Insert a session that has already ended (time added by hand)."""
@@ -131,23 +167,21 @@ class SessionRepository(Repository):
         return (await self.db.execute(statement)).scalar_one_or_none()
 
     async def save(self, session: Session, **changes: Any) -> Session:
-        """Write the changed columns with one UPDATE, keeping the loaded subject."""
-        for name, value in changes.items():
-            setattr(session, name, value)
-        await self.db.flush()
+        """Write the changed columns with one UPDATE; the session shows them as stored."""
+        columns = tuple(sorted(changes))
+        await execute(self.db, _update(columns), {**changes, "id": session.id})
+        self.committed(session, **changes)
         return session
 
     async def delete(self, session: Session) -> None:
-        await self.db.delete(session)
-        await self.db.flush()
+        await execute(self.db, DELETE_SESSION, (session.id,))
 
     def _filtered(self, user_id: str, where: SessionFilter) -> Any:
         statement = _with_subject().where(Session.user_id == user_id)
         if where.status is not None:
             statement = statement.where(Session.status == where.status)
         if where.active is not None:
-            active = Session.status.in_(ACTIVE_STATUSES)
-            statement = statement.where(active if where.active else ~active)
+            statement = statement.where(ACTIVE if where.active else ~ACTIVE)
         if where.subject is not None:
             statement = statement.where(func.lower(Subject.name) == where.subject.lower())
         if where.started_from is not None:
@@ -182,7 +216,7 @@ class SessionRepository(Repository):
         statement = _with_subject().where(
             Session.github_repo == repo,
             Session.github_issue_number == number,
-            Session.status.in_(ACTIVE_STATUSES),
+            ACTIVE,
         )
         return (await self.db.execute(statement)).scalars().all()
 
@@ -192,7 +226,8 @@ class SessionRepository(Repository):
         statement = (
             select(Session.user_id)
             .where(
-                Session.status.in_(ACTIVE_STATUSES),
+                # As the partial index spells it, so the planner uses it.
+                ACTIVE,
                 Session.remind_at.is_not(None),
                 Session.remind_at <= now,
             )
@@ -204,16 +239,18 @@ class SessionRepository(Repository):
     async def active_for_users(self, user_ids: Sequence[str]) -> Sequence[Session]:
         statement = (
             _with_subject()
-            .where(Session.user_id.in_(user_ids), Session.status.in_(ACTIVE_STATUSES))
+            .where(Session.user_id.in_(user_ids), ACTIVE)
             .order_by(Session.remind_at, Session.id)
         )
         return (await self.db.execute(statement)).scalars().all()
 
     async def clear_reminders(self, sessions: Sequence[Session]) -> None:
-        """Mark the sessions reminded; the ORM sends the UPDATEs as one batch."""
+        """Mark the sessions reminded, with one UPDATE."""
+        if not sessions:
+            return
+        await execute(self.db, CLEAR_REMINDERS, ([session.id for session in sessions],))
         for session in sessions:
-            session.remind_at = None
-        await self.db.flush()
+            self.committed(session, remind_at=None)
 
     async def count_with_status(
         self, user_ids: Sequence[str], status: SessionStatus
@@ -242,8 +279,6 @@ class SessionRepository(Repository):
     async def started_before(self, cutoff: datetime) -> Sequence[Session]:
         """Active sessions that started before `cutoff`, oldest first."""
         statement = (
-            _with_subject()
-            .where(Session.status.in_(ACTIVE_STATUSES), Session.started_at < cutoff)
-            .order_by(Session.started_at)
+            _with_subject().where(ACTIVE, Session.started_at < cutoff).order_by(Session.started_at)
         )
         return (await self.db.execute(statement)).scalars().all()

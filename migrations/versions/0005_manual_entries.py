@@ -2,7 +2,7 @@
 sessions, so that every session meeting a range is found without scanning the history.
 
 Revision ID: 0005
-Revises: 0003
+Revises: 0004
 Create Date: 2026-11-30
 """
 
@@ -12,12 +12,14 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0005"
-down_revision: str | None = "0003"
+down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 SOURCES = "'discord', 'web', 'api', 'github'"
-LONG_SPANS = "status IN ('RUNNING', 'PAUSED') OR ended_at - started_at > interval '2 days'"
+# Active sessions spelled `ended_at IS NULL`, as 0004 spells them: no index on `sessions`
+# mentions `status`, so pausing and resuming stay HOT updates.
+LONG_SPANS = "ended_at IS NULL OR ended_at - started_at > interval '2 days'"
 
 
 def upgrade() -> None:

@@ -19,7 +19,8 @@ down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-ACTIVE = "status IN ('RUNNING', 'PAUSED')"
+# Active sessions, spelled as 0004 spells them: no index on `sessions` mentions `status`.
+ACTIVE = "ended_at IS NULL"
 
 
 def _next_monday_at_eight(zone: ZoneInfo, now: datetime) -> datetime:

@@ -76,6 +76,13 @@ async def check(request: Request, db: AsyncSession) -> None:
         raise TooManyRequests(_wait_message(wait), retry_after=wait)
 
 
+def wait(seconds: int | None) -> None:
+    """429 when a statement that checked the throttle along with a credential found the
+    address over the limit (`seconds` to wait)."""
+    if seconds is not None:
+        raise TooManyRequests(_wait_message(seconds), retry_after=seconds)
+
+
 async def guard(request: Request, db: Db) -> None:
     """`check` as a route dependency."""
     await check(request, db)

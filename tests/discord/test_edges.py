@@ -337,7 +337,7 @@ async def test_a_slow_click_that_fails_follows_up_privately(discord: Discord, sl
     from app import accounts
 
     session_id = card_session_id(await discord.run("session in", subject="gym"))
-    slow.hold(accounts, "ensure_user")
+    slow.hold(accounts, "lock_user")
     payload = click(f"pause:{session_id}", "1500000000000000005")
     with respx.mock(assert_all_called=True) as mock:
         followup = mock.post(_webhook(payload["token"])).respond(200, json={})

@@ -44,6 +44,37 @@ async def test_ensure_user_creates_once_and_keeps_the_first_username(db: AsyncSe
     assert row == {"username": "ada_l", "n": 1}
 
 
+async def test_locking_a_known_user_writes_no_new_row_version(db: AsyncSession) -> None:
+    """The lock every mutation takes first: a row version is written only for a new user or
+    a new username (a new version would have a new ctid)."""
+    user_id = fresh_user_id()
+    await accounts.ensure_user(db, user_id, "ada")
+    where = "SELECT ctid::text AS at FROM users WHERE id = :id"
+    first = await _one(db, where, id=user_id)
+
+    await accounts.ensure_user(db, user_id, "ada")
+    await accounts.ensure_user(db, user_id)
+    await accounts.lock_user(db, user_id, "ada")
+    await accounts.lock_user(db, user_id)
+    assert await _one(db, where, id=user_id) == first
+
+    await accounts.lock_user(db, user_id, "ada_l")
+    renamed = await _one(db, where, id=user_id)
+    assert renamed != first
+    assert (await accounts.get_user(db, user_id)).username == "ada_l"
+    await accounts.ensure_user(db, user_id, "ada")
+    assert await _one(db, where, id=user_id) != renamed
+
+
+async def test_lock_user_creates_a_new_user(db: AsyncSession) -> None:
+    user_id = fresh_user_id()
+    await accounts.lock_user(db, user_id, "grace")
+    user = await accounts.get_user(db, user_id)
+    assert (user.username, user.timezone) == ("grace", get_settings().default_timezone)
+    with pytest.raises(InvalidInput):
+        await accounts.lock_user(db, " padded ")
+
+
 async def test_get_user_of_unknown_id_is_not_found(db: AsyncSession) -> None:
     with pytest.raises(NotFound):
         await accounts.get_user(db, fresh_user_id("nobody"))

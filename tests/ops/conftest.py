@@ -60,10 +60,10 @@ async def session_started_at(
         session = await sessions.clock_in(db, user_id, subject, source=SessionSource.API)
         if paused_at is not None:
             clock.freeze(paused_at)
-            await sessions.pause(db, user_id, session.id)
+            session = (await sessions.pause(db, user_id, session.id)).session
         if ended_at is not None:
             clock.freeze(ended_at)
-            await sessions.clock_out(db, user_id, session.id)
+            session = (await sessions.clock_out(db, user_id, session.id)).session
     finally:
         if was is None:
             clock.unfreeze()

@@ -13,6 +13,7 @@ from httpx import ASGITransport, AsyncClient
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app import session as sessions
 from app.clock import Clock
 from app.config import get_settings
 from app.db import libpq_url
@@ -132,11 +133,10 @@ async def test_stops_stale_sessions_and_reports_them(
     assert response.status_code == 200
     assert response.json() == {"stopped": 2, "session_ids": [first.id, second.id]}
     for session in (first, second):
-        await db.refresh(session)
-        assert session.status == SessionStatus.ENDED_UNCONFIRMED
-        assert session.stop_reason == StopReason.STALE
-    await db.refresh(fresh)
-    assert fresh.status == SessionStatus.RUNNING
+        stored = await sessions.get(db, session.user_id, session.id)
+        assert stored.status == SessionStatus.ENDED_UNCONFIRMED
+        assert stored.stop_reason == StopReason.STALE
+    assert (await sessions.get(db, fresh.user_id, fresh.id)).status == SessionStatus.RUNNING
 
     again = await client.request(method, PATH, headers=bearer())
     assert again.json() == {"stopped": 0, "session_ids": []}

@@ -40,6 +40,9 @@ async def test_stops_running_and_paused_sessions_past_the_threshold_only(
         assert session.stop_reason == StopReason.STALE
         assert session.ended_at == now
         assert session.pause_started_at is None
+    paused, running, fresh, ended = [
+        await sessions.get(db, s.user_id, s.id) for s in (paused, running, fresh, ended)
+    ]
     # The open pause is accrued as paused time, so the hour nobody worked isn't counted.
     assert paused.total_paused_seconds == 25 * 3600
     assert session_times(paused, now).effective == 3600
@@ -128,7 +131,7 @@ async def test_stop_for_user_rechecks_after_the_lock(db: AsyncSession, frozen: C
     await sessions.clock_out(db, user, old.id)
 
     assert await stale.stop_for_user(db, user, before) is None
-    assert old.stop_reason == StopReason.USER
+    assert (await sessions.get(db, user, old.id)).stop_reason == StopReason.USER
 
     await sessions.clock_in(db, user, "Physics", source=SessionSource.WEB)
     assert await stale.stop_for_user(db, user, before) is None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -28,12 +28,18 @@ def discord_register(
     ] = None,
 ) -> None:
     """Bulk-overwrite the application's global (or one guild's) slash commands."""
+    from server import outbound
     from server.integrations.discord.client import DiscordClient, DiscordError
     from server.integrations.discord.commands import COMMANDS
 
-    client = DiscordClient.from_settings()
+    async def register() -> list[dict[str, Any]]:
+        try:
+            return await DiscordClient.from_settings().register_commands(COMMANDS, guild)
+        finally:
+            await outbound.aclose()
+
     try:
-        registered = asyncio.run(client.register_commands(COMMANDS, guild))
+        registered = asyncio.run(register())
     except DiscordError as error:
         fail(str(error))
     where = f"guild {guild}" if guild else "globally"

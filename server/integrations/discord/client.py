@@ -8,16 +8,19 @@ any failure instead of raising. Registration is an operator's action and raises
 from __future__ import annotations
 
 import logging
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 import app as package
 from app.config import get_settings
+from server import outbound
+
+if TYPE_CHECKING:
+    import httpx
 
 logger = logging.getLogger(__name__)
 
-TIMEOUT = httpx.Timeout(5.0, connect=3.0)
+# Seconds for the whole call, and for connecting.
+TIMEOUT = (5.0, 3.0)
 EPHEMERAL = 64
 
 
@@ -42,7 +45,7 @@ class DiscordClient:
         application_id: str | None,
         bot_token: str | None,
         home_url: str = "http://127.0.0.1:8000",
-        timeout: httpx.Timeout = TIMEOUT,
+        timeout: tuple[float, float] = TIMEOUT,
     ) -> None:
         self.api_base = api_base.rstrip("/")
         self.application_id = application_id
@@ -75,16 +78,24 @@ class DiscordClient:
     async def _request(
         self, method: str, path: str, *, bot: bool, json: Any = None
     ) -> httpx.Response:
-        async with httpx.AsyncClient(timeout=self.timeout) as http:
-            return await http.request(
-                method, f"{self.api_base}{path}", headers=self._headers(bot=bot), json=json
-            )
+        import httpx
+
+        total, connect = self.timeout
+        return await outbound.client().request(
+            method,
+            f"{self.api_base}{path}",
+            headers=self._headers(bot=bot),
+            json=json,
+            timeout=httpx.Timeout(total, connect=connect),
+        )
 
     async def send_dm(self, user_id: str, message: dict[str, Any]) -> bool:
         """DM a user; False (and a log line) when there is no bot token or Discord says no."""
         if not self.bot_token:
             logger.info("discord DM skipped: DISCORD_BOT_TOKEN is unset")
             return False
+        import httpx
+
         body = dict(message)
         # A DM is a plain channel message: the ephemeral flag only exists for interactions.
         flags = body.pop("flags", None)
@@ -111,6 +122,8 @@ class DiscordClient:
         if not self.bot_token:
             logger.info("discord %s skipped: DISCORD_BOT_TOKEN is unset", what)
             return False
+        import httpx  # deferred like the client itself: a PING never needs it
+
         try:
             sent = await self._request(
                 "POST", f"/channels/{channel_id}/messages", bot=True, json=message
@@ -132,6 +145,8 @@ class DiscordClient:
     async def _webhook_call(
         self, method: str, interaction_token: str, suffix: str, json: Any = None
     ) -> bool:
+        import httpx
+
         path = self._webhook(interaction_token, suffix)
         if path is None:
             return False
@@ -175,6 +190,8 @@ class DiscordClient:
         if guild_id:
             path += f"/guilds/{guild_id}"
         path += "/commands"
+        import httpx
+
         try:
             response = await self._request("PUT", path, bot=True, json=commands)
         except httpx.HTTPError as error:

@@ -16,6 +16,7 @@ import app as package
 from app.errors import InvalidInput
 from app.issues import ISSUE_NUMBER_MAX, IssueRef, issue_link
 from app.text import storable
+from server import outbound
 
 logger = logging.getLogger(__name__)
 
@@ -125,8 +126,9 @@ class GithubGraphql:
             "User-Agent": f"timetrack/{package.__version__}",
         }
         try:
-            async with httpx.AsyncClient(timeout=self.timeout) as http:
-                response = await http.post(self.url, json=body, headers=headers)
+            response = await outbound.client().post(
+                self.url, json=body, headers=headers, timeout=self.timeout
+            )
         except httpx.HTTPError as error:
             raise LookupFailed(
                 f"GitHub's GraphQL API was unreachable ({type(error).__name__})."

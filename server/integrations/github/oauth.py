@@ -29,6 +29,7 @@ import app as package
 from app import accounts
 from app.config import Settings, get_settings
 from app.errors import Conflict
+from server import outbound
 from server.auth import cookie, throttle
 from server.transaction import Db
 
@@ -146,32 +147,34 @@ async def _github_login(settings: Settings, code: str) -> str:
     assert settings.github_client_secret is not None
     headers = {"Accept": "application/json", "User-Agent": f"timetrack/{package.__version__}"}
     try:
-        async with httpx.AsyncClient(timeout=TIMEOUT) as http:
-            exchanged = await http.post(
-                f"{settings.github_oauth_base}/login/oauth/access_token",
-                data={
-                    "client_id": settings.github_client_id,
-                    "client_secret": settings.github_client_secret.get_secret_value(),
-                    "code": code,
-                    "redirect_uri": f"{settings.base_url}/github/callback",
-                },
-                headers=headers,
+        http = outbound.client()
+        exchanged = await http.post(
+            f"{settings.github_oauth_base}/login/oauth/access_token",
+            data={
+                "client_id": settings.github_client_id,
+                "client_secret": settings.github_client_secret.get_secret_value(),
+                "code": code,
+                "redirect_uri": f"{settings.base_url}/github/callback",
+            },
+            headers=headers,
+            timeout=TIMEOUT,
+        )
+        grant = exchanged.json() if exchanged.is_success else {}
+        token = grant.get("access_token") if isinstance(grant, dict) else None
+        if not isinstance(token, str) or not token:
+            reason = grant.get("error_description") if isinstance(grant, dict) else None
+            logger.warning("github oauth: code exchange refused (%s)", exchanged.status_code)
+            raise OauthFailed(
+                f"GitHub refused the sign-in{f' ({reason})' if reason else ''}. "
+                "Start linking again."
             )
-            grant = exchanged.json() if exchanged.is_success else {}
-            token = grant.get("access_token") if isinstance(grant, dict) else None
-            if not isinstance(token, str) or not token:
-                reason = grant.get("error_description") if isinstance(grant, dict) else None
-                logger.warning("github oauth: code exchange refused (%s)", exchanged.status_code)
-                raise OauthFailed(
-                    f"GitHub refused the sign-in{f' ({reason})' if reason else ''}. "
-                    "Start linking again."
-                )
-            who = await http.get(
-                f"{settings.github_api_base}/user",
-                headers=headers
-                | {"Authorization": f"Bearer {token}", "Accept": "application/vnd.github+json"},
-            )
-            profile = who.json() if who.is_success else {}
+        who = await http.get(
+            f"{settings.github_api_base}/user",
+            headers=headers
+            | {"Authorization": f"Bearer {token}", "Accept": "application/vnd.github+json"},
+            timeout=TIMEOUT,
+        )
+        profile = who.json() if who.is_success else {}
     except (httpx.HTTPError, ValueError):
         raise OauthFailed("GitHub could not be reached. Try again in a minute.") from None
     login = profile.get("login") if isinstance(profile, dict) else None

@@ -26,7 +26,7 @@ from app import events, github
 from app.errors import BadRequest, TimetrackError
 from app.issues import IssueRef
 from app.models import StopReason
-from server import notify
+from server import body_limit, notify
 from server.auth import throttle
 from server.errors import error_body
 from server.integrations.github import dispatch
@@ -43,8 +43,9 @@ router.include_router(oauth_router)
 
 WEBHOOK_PATH = "/api/github/webhook"
 BLT_WEBHOOK_PATH = "/api/github-timer-webhook"
-# GitHub caps a delivery's payload at 25 MB; every other body is capped far lower.
-MAX_BODY_BYTES = 25 * 1024 * 1024
+# GitHub caps a delivery's payload at 25 MB; every other body is capped far lower
+# (`server.body_limit`, which applies it).
+MAX_BODY_BYTES = body_limit.GITHUB_DELIVERY_MAX_BYTES
 BODY_LIMITS = {
     path: MAX_BODY_BYTES for path in (WEBHOOK_PATH, BLT_WEBHOOK_PATH, f"{BLT_WEBHOOK_PATH}/")
 }

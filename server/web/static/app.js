@@ -52,9 +52,16 @@ function describe(error) {
 // keyboard focus never falls back to the page.
 let queue = Promise.resolve();
 const pending = new Set();
+const again = new Set();
 
-function act(key, work) {
-  if (pending.has(key)) return queue;
+// `coalesce`: asked for again while queued or running, the work runs once more afterwards
+// instead of being dropped, because a refresh already under way may have read the server
+// before the change that prompted the new request.
+function act(key, work, { coalesce = false } = {}) {
+  if (pending.has(key)) {
+    if (coalesce) again.add(key);
+    return queue;
+  }
   pending.add(key);
   queue = queue.then(async () => {
     document.body.setAttribute("aria-busy", "true");
@@ -69,6 +76,7 @@ function act(key, work) {
     } finally {
       pending.delete(key);
       document.body.removeAttribute("aria-busy");
+      if (again.delete(key)) act(key, work, { coalesce });
     }
   });
   return queue;
@@ -508,7 +516,7 @@ $("close-review-button").addEventListener("click", () => {
 // hidden tabs are throttled, so fetch the truth again.
 function resync() {
   if (document.visibilityState !== "visible" || Date.now() - state.lastSync < 2000) return;
-  act("resync", refresh);
+  act("resync", refresh, { coalesce: true });
 }
 
 document.addEventListener("visibilitychange", resync);
