@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import enum
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -155,11 +155,14 @@ def _day_label(day: date) -> str:
     return f"{day:%a} {day.day} {day:%b}"
 
 
-def _ranked(parts: Iterable[Part], key: Callable[[Part], str]) -> list[tuple[str, int]]:
-    """Seconds per key, most first."""
-    totals: dict[str, int] = defaultdict(int)
+def _ranked(parts: Iterable[Part], *, by_user: bool = False) -> list[tuple[str, int]]:
+    """Seconds per subject (or per member), most first."""
+    totals: dict[str, int] = {}
     for part in parts:
-        totals[key(part)] += part.seconds
+        name = part.user_id if by_user else part.subject
+        totals[name] = totals.get(name, 0) + part.seconds
+    if len(totals) < 2:
+        return list(totals.items())
     return sorted(totals.items(), key=lambda item: (-item[1], item[0].lower()))
 
 
@@ -178,15 +181,11 @@ def _group(
         sessions=sum(part.sessions for part in parts),
         subjects=tuple(
             SubjectShare(subject, seconds)
-            for subject, seconds in (
-                _ranked(parts, lambda part: part.subject) if by_subject else ()
-            )
+            for subject, seconds in (_ranked(parts) if by_subject else ())
         ),
         members=tuple(
             MemberShare(user_id, (names or {}).get(user_id, user_id), seconds)
-            for user_id, seconds in (
-                _ranked(parts, lambda part: part.user_id) if by_subject and names else ()
-            )
+            for user_id, seconds in (_ranked(parts, by_user=True) if by_subject and names else ())
         ),
     )
 
@@ -201,6 +200,7 @@ def _groups(
         by_bucket: dict[int, list[Part]] = defaultdict(list)
         for part in parts:
             by_bucket[part.bucket].append(part)
+        empty: list[Part] = []
         groups = []
         for index, start in enumerate(starts):
             if group_by is GroupBy.DAY:
@@ -208,7 +208,8 @@ def _groups(
             else:
                 monday = monday_of(start)
                 key, label = monday.isoformat(), _week_label(monday)
-            groups.append(_group(key, label, by_bucket[index], by_subject=True, names=names))
+            found = by_bucket.get(index, empty)
+            groups.append(_group(key, label, found, by_subject=True, names=names))
         return groups
     by_key: dict[str | None, list[Part]] = defaultdict(list)
     labels: dict[str | None, str] = {}
