@@ -296,8 +296,13 @@ def parse_subjects(text: str) -> list[str] | None:
     """`all`, or subject names separated by commas (None: every subject)."""
     if text.strip().casefold() in ("all", "*"):
         return None
+    return checked_subjects(text.split(","))
+
+
+def checked_subjects(given: Sequence[str]) -> list[str]:
+    """Subject names as a member chooses to share them: each checked, each once."""
     names: list[str] = []
-    for piece in text.split(","):
+    for piece in given:
         if not piece.strip():
             continue
         name = accounts.normalise_subject(piece)
@@ -319,6 +324,30 @@ async def share(
     found.member.shared_subjects = subjects
     await db.flush()
     return found
+
+
+async def set_role(
+    db: AsyncSession, actor_id: str, team_id: int, user_id: str, role: TeamRole
+) -> Member:
+    """Make a member an owner, admin or member (owners only). A team keeps an owner: the
+    last one cannot step down until another is made owner."""
+    repository = TeamRepository(db)
+    await repository.get(team_id, lock=True)
+    # Read under the team's lock, so two owners stepping down at once leave one of them.
+    found = await membership(db, actor_id, team_id)
+    if found.member.role != TeamRole.OWNER:
+        raise Forbidden("Only the team's owners can change roles.")
+    rows = await repository.members(team_id)
+    target = next((row for row in rows if row[0].user_id == user_id), None)
+    if target is None:
+        raise NotFound("That person is not in this team.")
+    member, user = target
+    owners = sum(row[0].role == TeamRole.OWNER for row in rows)
+    if member.role == TeamRole.OWNER and role != TeamRole.OWNER and owners == 1:
+        raise Conflict("A team needs an owner: make someone else owner first.")
+    member.role = role
+    await db.flush()
+    return Member(user.id, display_name(user), role)
 
 
 async def set_channel(db: AsyncSession, user_id: str, team_id: int, channel_id: str) -> Team:

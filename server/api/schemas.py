@@ -371,6 +371,18 @@ class MemberOut(BaseModel):
     role: TeamRole
 
 
+class MemberPatchIn(Body):
+    """Only the fields sent change. An owner sets anyone's role; a member alone chooses
+    what they share."""
+
+    role: TeamRole | None = Field(default=None, description="owner, admin or member.")
+    shared_subjects: list[Text] | None = Field(
+        default=None,
+        max_length=50,
+        description="The subjects you share with this team; null shares all of them.",
+    )
+
+
 class TeamDetailOut(TeamOut):
     members: list[MemberOut] = Field(description="The longest-standing first.")
 

@@ -11,13 +11,14 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Request
 
 from app import teams
-from app.errors import NotFound
+from app.errors import Forbidden, NotFound
 from app.reports import TeamGroupBy
 from app.weeks import parse_day
 from server.api.routing import AuthFirstRoute
 from server.api.schemas import (
     InviteOut,
     MemberOut,
+    MemberPatchIn,
     TeamDetailOut,
     TeamIn,
     TeamListOut,
@@ -130,6 +131,38 @@ async def patch_team(
 async def create_invite(team_id: TeamId, caller: CurrentCaller, db: Db) -> InviteOut:
     url, expires_at = await teams.create_invite(db, caller.id, team_id)
     return InviteOut(url=url, expires_at=iso_utc(expires_at))
+
+
+@router.patch(
+    "/{team_id}/members/{user_id}",
+    response_model=MemberOut,
+    summary="Change a member's role (owners), or what you share with the team (yourself)",
+    responses=error_responses(404, 409, 422),
+)
+async def change_member(
+    team_id: TeamId,
+    user_id: Annotated[Text, Path(max_length=64, description="The member's user id.")],
+    body: MemberPatchIn,
+    caller: CurrentCaller,
+    db: Db,
+) -> MemberOut:
+    given = body.model_fields_set
+    if "shared_subjects" in given:
+        if user_id != caller.id:
+            # Someone else's consent is theirs to give; a stranger learns nothing here.
+            await teams.membership(db, caller.id, team_id)
+            raise Forbidden("Only a member chooses what they share with the team.")
+        subjects = body.shared_subjects
+        chosen = None if subjects is None else teams.checked_subjects(subjects)
+        await teams.share(db, caller.id, team_id, chosen)
+    if body.role is not None:
+        changed = await teams.set_role(db, caller.id, team_id, user_id, body.role)
+        return MemberOut(user_id=changed.user_id, name=changed.name, role=changed.role)
+    await teams.membership(db, caller.id, team_id)
+    found = next((m for m in await teams.members(db, team_id) if m.user_id == user_id), None)
+    if found is None:
+        raise NotFound("That person is not in this team.")
+    return MemberOut(user_id=found.user_id, name=found.name, role=found.role)
 
 
 @router.delete(

@@ -57,6 +57,7 @@ async def test_every_rest_route_in_the_contract_is_documented(client: AsyncClien
         ("PATCH", "/api/teams/{team_id}/"),
         ("POST", "/api/teams/{team_id}/invites/"),
         ("DELETE", "/api/teams/{team_id}/members/{user_id}"),
+        ("PATCH", "/api/teams/{team_id}/members/{user_id}"),
         ("GET", "/api/teams/{team_id}/report"),
     }
 

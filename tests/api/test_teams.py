@@ -308,3 +308,69 @@ async def test_bad_settings_are_422(
     response = await client.patch(f"/api/teams/{team_id}/", json=body, headers=alice.headers)
     assert response.status_code == 422
     assert fragment.lower() in response.text.lower()
+
+
+async def member_patch(
+    client: AsyncClient, user: ApiUser, team_id: int, member: str, **body: Any
+) -> Any:
+    return await client.patch(
+        f"/api/teams/{team_id}/members/{member}", json=body, headers=user.headers
+    )
+
+
+async def test_a_member_chooses_what_they_share_over_rest(
+    client: AsyncClient, alice: ApiUser, bob: ApiUser, frozen: Clock
+) -> None:
+    team_id = await create(client, alice)
+    await join(client, bob, await invite(client, alice, team_id))
+    await add(client, bob, "Thesis", 16, 1)
+    await add(client, bob, "Diary", 17, 2)
+
+    chosen = await member_patch(client, bob, team_id, bob.id, shared_subjects=["thesis"])
+    assert chosen.status_code == 200, chosen.text
+    assert chosen.json()["role"] == "member"
+    seen = (await report(client, alice, team_id, "subject")).json()["groups"]
+    assert [(g["key"], g["seconds"]) for g in seen] == [("Thesis", 3600)]
+
+    everything = await member_patch(client, bob, team_id, bob.id, shared_subjects=None)
+    assert everything.status_code == 200
+    seen = (await report(client, alice, team_id, "subject")).json()["groups"]
+    assert {g["key"] for g in seen} == {"Thesis", "Diary"}
+
+    # Someone else's consent is not the owner's to give.
+    forced = await member_patch(client, alice, team_id, bob.id, shared_subjects=["Diary"])
+    assert forced.status_code == 403
+    empty = await member_patch(client, bob, team_id, bob.id, shared_subjects=[" "])
+    assert empty.status_code == 422
+
+
+async def test_owners_change_roles_and_a_team_keeps_an_owner(
+    client: AsyncClient, db: AsyncSession, alice: ApiUser, bob: ApiUser, frozen: Clock
+) -> None:
+    team_id = await create(client, alice)
+    await join(client, bob, await invite(client, alice, team_id))
+    carol = await make_user(db, "100000000000000077")
+
+    assert (await member_patch(client, bob, team_id, bob.id, role="admin")).status_code == 403
+    assert (await member_patch(client, carol, team_id, bob.id, role="admin")).status_code == 404
+    assert (await member_patch(client, alice, team_id, "nobody", role="admin")).status_code == 404
+    last_owner = await member_patch(client, alice, team_id, alice.id, role="member")
+    assert last_owner.status_code == 409
+    assert "owner" in error_of(last_owner)[1]
+
+    promoted = await member_patch(client, alice, team_id, bob.id, role="admin")
+    assert promoted.json()["role"] == "admin"
+    # An admin may now invite, and still may not change roles.
+    assert (
+        await client.post(f"/api/teams/{team_id}/invites/", headers=bob.headers)
+    ).status_code == 201
+    assert (await member_patch(client, bob, team_id, alice.id, role="member")).status_code == 403
+
+    assert (await member_patch(client, alice, team_id, bob.id, role="owner")).status_code == 200
+    stepped_down = await member_patch(client, alice, team_id, alice.id, role="member")
+    assert stepped_down.json()["role"] == "member"
+    roles = {
+        m["user_id"]: m["role"]
+        for m in (await client.get(f"/api/teams/{team_id}/", headers=bob.headers)).json()["members"]
+    }
+    assert roles == {alice.id: "member", bob.id: "owner"}
