@@ -38,7 +38,7 @@ from app.notifications import Claim, Draft
 from app.reminders import DueReminder
 from app.summaries import WeeklySummary
 from app.teams import TeamWeek
-from server.integrations.discord import switch, views
+from server.integrations.discord import period_views, switch, views
 from server.integrations.discord.client import DiscordClient
 
 logger = logging.getLogger(__name__)
@@ -157,7 +157,7 @@ def weekly_summary(summary: WeeklySummary) -> Draft:
         summary.user_id,
         NotificationKind.WEEKLY_SUMMARY,
         summary.key,
-        views.weekly_summary_message(summary),
+        period_views.weekly_summary_message(summary),
     )
 
 
@@ -167,7 +167,7 @@ async def post_team_week(post: TeamWeek) -> bool:
     channel_id = post.team.discord_channel_id
     if channel_id is None:
         return False
-    message = views.team_week_message(post.team.name, post.summary)
+    message = period_views.team_week_message(post.team.name, post.summary)
     return await DiscordClient.from_settings().send_message(channel_id, message)
 
 

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from app.allocation import WeekReport
 from app.models import Session, SessionStatus, StopReason, Subject
 from app.repositories.allocations import WeekRow
-from server.integrations.discord import views
+from server.integrations.discord import period_views, views
 from tests.discord.support import assert_callback
 
 NOW = datetime(2026, 11, 18, 3, 0, tzinfo=UTC)
@@ -39,15 +39,15 @@ def _session(**fields: object) -> Session:
 
 
 def test_progress_bar() -> None:
-    assert views.progress_bar(0, 3600) == "░" * 10
-    assert views.progress_bar(1800, 3600) == "▓" * 5 + "░" * 5
-    assert views.progress_bar(1799, 3600) == "▓" * 4 + "░" * 6  # never shows more than done
-    assert views.progress_bar(7200, 3600) == "▓" * 10
-    assert views.progress_bar(60, 0) == "░" * 10
+    assert period_views.progress_bar(0, 3600) == "░" * 10
+    assert period_views.progress_bar(1800, 3600) == "▓" * 5 + "░" * 5
+    assert period_views.progress_bar(1799, 3600) == "▓" * 4 + "░" * 6  # never shows more than done
+    assert period_views.progress_bar(7200, 3600) == "▓" * 10
+    assert period_views.progress_bar(60, 0) == "░" * 10
 
 
 def test_week_report_marks_done_and_over_plan() -> None:
-    message = views.week_report_message(
+    message = period_views.week_report_message(
         _report(
             WeekRow("thesis", 3600, 3600, False),
             WeekRow("gym", 3600, 5400, False),
@@ -65,7 +65,7 @@ def test_week_report_marks_done_and_over_plan() -> None:
 
 def test_a_huge_week_report_stays_within_discord_limits() -> None:
     rows = [WeekRow(f"subject number {n:03d} " + "x" * 40, 3600, 60, False) for n in range(200)]
-    message = views.week_report_message(_report(*rows))
+    message = period_views.week_report_message(_report(*rows))
     description = message["embeds"][0]["description"]
     assert len(description) <= 4096
     assert "…" in description

@@ -15,6 +15,7 @@ Setting up a Discord application for it:
 Modules: `signature` (Ed25519, checked first), `router` (the endpoint: parse, answer in
 time, record), `payloads` (what Discord sends), `handlers` (slash commands), `components`
 (buttons and modals) and `refs` (their `custom_id`s), `switch` (the GitHub Switch offer's
-card and button), `views` (messages, cards, modals), `deferral` (the 3-second deadline),
-`client` (outbound REST), `commands` (the definitions) and `cli` (`timetrack discord`).
+card and button), `views` (cards, notices, modals) and `period_views` (weeks, reports,
+summaries), `deferral` (the 3-second deadline), `client` (outbound REST), `commands` (the
+definitions) and `cli` (`timetrack discord`).
 """

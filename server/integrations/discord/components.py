@@ -19,7 +19,7 @@ from app.clock import clock
 from app.errors import Conflict, InvalidInput
 from app.models import Session
 from app.weeks import parse_week
-from server.integrations.discord import switch, views
+from server.integrations.discord import period_views, switch, views
 from server.integrations.discord.payloads import ComponentInteraction, ModalInteraction
 from server.integrations.discord.refs import UnsupportedComponent, row_id
 
@@ -154,7 +154,7 @@ async def show_week(
 ) -> dict[str, Any]:
     """◀ ▶ on the week view: the same message, showing another week."""
     report = await allocation.week_report(db, interaction.user_id, week=_monday(ref))
-    return _in_place(views.week_report_message(report))
+    return _in_place(period_views.week_report_message(report))
 
 
 async def keep_going(
@@ -183,7 +183,7 @@ async def plan_week(
     source = _monday(ref)
     report = await allocation.week_report(db, interaction.user_id)
     planned = await allocation.has_plan(db, interaction.user_id, source)
-    return views.reply(views.plan_message(report, source, planned))
+    return views.reply(period_views.plan_message(report, source, planned))
 
 
 async def copy_plan(
@@ -193,7 +193,7 @@ async def copy_plan(
     copied = await allocation.copy_plan(
         db, interaction.user_id, _monday(ref), username=interaction.username
     )
-    return _in_place(views.copied_plan_message(copied))
+    return _in_place(period_views.copied_plan_message(copied))
 
 
 async def review_sessions(
@@ -203,9 +203,9 @@ async def review_sessions(
     (`review:0`) the list is a new private message; its More button turns the page."""
     after = row_id(ref)
     page = await history.awaiting_review(
-        db, interaction.user_id, after=after, limit=views.REVIEW_PAGE
+        db, interaction.user_id, after=after, limit=period_views.REVIEW_PAGE
     )
-    message = views.review_list_message(page, clock.now())
+    message = period_views.review_list_message(page, clock.now())
     return views.reply(message) if after == 0 else _in_place(message)
 
 
@@ -224,12 +224,12 @@ COMPONENT_HANDLERS: dict[str, ComponentHandler] = {
     "adjust_time": open_adjust_time,
     "edit_purpose": open_edit_goal,
     switch.SWITCH: switch.switch_button,
-    views.WEEK: show_week,
+    period_views.WEEK: show_week,
     views.SNOOZE: keep_going,
-    views.PLAN: plan_week,
-    views.PLAN_COPY: copy_plan,
-    views.REVIEW: review_sessions,
-    views.CARD: open_card,
+    period_views.PLAN: plan_week,
+    period_views.PLAN_COPY: copy_plan,
+    period_views.REVIEW: review_sessions,
+    period_views.CARD: open_card,
 }
 
 # Actions whose answer is a modal: Discord allows no deferral before a modal.

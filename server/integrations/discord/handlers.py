@@ -22,7 +22,7 @@ from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.models import Session, SessionSource
 from app.reports import GroupBy, Period
 from app.weeks import parse_week
-from server.integrations.discord import views
+from server.integrations.discord import period_views, views
 from server.integrations.discord.payloads import CommandInteraction, OptionValue
 
 
@@ -154,7 +154,7 @@ async def alloc_set(db: AsyncSession, interaction: CommandInteraction) -> dict[s
     typed = accounts.normalise_subject(subject)
     # Show the subject as first spelled, which the report carries.
     name = next((row.subject for row in report.rows if row.subject.lower() == typed.lower()), typed)
-    message = views.week_report_message(report)
+    message = period_views.week_report_message(report)
     if hours:
         planned = format_duration(round(hours * 3600))
         message["content"] = f"Planned {planned} for **{views.escape(name)}** this week."
@@ -165,7 +165,7 @@ async def alloc_set(db: AsyncSession, interaction: CommandInteraction) -> dict[s
 
 async def alloc_show(db: AsyncSession, interaction: CommandInteraction) -> dict[str, Any]:
     report = await allocation.week_report(db, interaction.user_id)
-    return views.reply(views.week_report_message(report))
+    return views.reply(period_views.week_report_message(report))
 
 
 async def report(db: AsyncSession, interaction: CommandInteraction) -> dict[str, Any]:
@@ -179,7 +179,7 @@ async def report(db: AsyncSession, interaction: CommandInteraction) -> dict[str,
             db, interaction.user_id, first=first, last=last, group_by=GroupBy.DAY
         )
     title = str(period).capitalize()
-    return views.reply(views.summary_message(title, by_subject, by_day))
+    return views.reply(period_views.summary_message(title, by_subject, by_day))
 
 
 async def settings_timezone(db: AsyncSession, interaction: CommandInteraction) -> dict[str, Any]:
@@ -330,7 +330,7 @@ async def team_week(db: AsyncSession, interaction: CommandInteraction) -> dict[s
     week_of = parse_week(_text(interaction.options(), "week"))
     found = await _my_team(db, interaction)
     summary = await teams.week(db, found.team, week_of)
-    return views.reply(views.team_week_message(found.team.name, summary))
+    return views.reply(period_views.team_week_message(found.team.name, summary))
 
 
 async def team_channel(db: AsyncSession, interaction: CommandInteraction) -> dict[str, Any]:
