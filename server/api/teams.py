@@ -15,7 +15,8 @@ from app.errors import Forbidden, NotFound
 from app.reports import TeamGroupBy
 from app.weeks import parse_day
 from server.api.routing import AuthFirstRoute
-from server.api.schemas import (
+from server.api.schemas import Text, error_responses, iso_utc
+from server.api.team_schemas import (
     InviteOut,
     MemberOut,
     MemberPatchIn,
@@ -25,9 +26,6 @@ from server.api.schemas import (
     TeamOut,
     TeamPatchIn,
     TeamSummaryOut,
-    Text,
-    error_responses,
-    iso_utc,
 )
 from server.auth import throttle
 from server.auth.caller import CurrentCaller
