@@ -38,7 +38,8 @@ TOKEN_PREFIX = "tt_"  # noqa: S105 - a public marker, not a secret
 LINK_SPENT = "This sign-in link has been used or has expired. Ask for a new one."
 
 
-def _hash(secret: str) -> str:
+def token_hash(secret: str) -> str:
+    """What is stored of a bearer secret (token, sign-in, link, invite): never the secret."""
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
@@ -121,7 +122,7 @@ async def create_api_token(
     """A new personal token; the plain text is returned once and only its hash is kept."""
     await lock_user(db, user_id)
     plain = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    token = await ApiTokenRepository(db).add(user_id, name, _hash(plain))
+    token = await ApiTokenRepository(db).add(user_id, name, token_hash(plain))
     return token, plain
 
 
@@ -136,7 +137,7 @@ async def revoke_api_token(db: AsyncSession, token_id: int) -> None:
 async def user_for_token(db: AsyncSession, plain: str) -> User | None:
     if not plain.startswith(TOKEN_PREFIX):
         return None
-    return await ApiTokenRepository(db).use(_hash(plain), clock.now())
+    return await ApiTokenRepository(db).use(token_hash(plain), clock.now())
 
 
 async def user_for_token_unless_throttled(
@@ -149,7 +150,7 @@ async def user_for_token_unless_throttled(
     if not plain.startswith(TOKEN_PREFIX):
         return None, await throttle.retry_after(db, address)
     owner, nth = await ApiTokenRepository(db).use_unless_throttled(
-        _hash(plain), now, throttle.of(address, now)
+        token_hash(plain), now, throttle.of(address, now)
     )
     return owner, throttle.waiting(nth, now)
 
@@ -161,7 +162,7 @@ async def user_for_sign_in_unless_throttled(
     SIGN_IN_LIFETIME."""
     now = clock.now()
     owner, nth = await SignInRepository(db).use_unless_throttled(
-        _hash(plain), now, now + SIGN_IN_LIFETIME, throttle.of(address, now)
+        token_hash(plain), now, now + SIGN_IN_LIFETIME, throttle.of(address, now)
     )
     return owner, throttle.waiting(nth, now)
 
@@ -169,12 +170,12 @@ async def user_for_sign_in_unless_throttled(
 async def _create_link(db: AsyncSession, user_id: str, purpose: LinkPurpose) -> str:
     plain = secrets.token_urlsafe(32)
     expires_at = clock.now() + LINK_LIFETIME
-    await LoginLinkRepository(db).add(user_id, purpose, _hash(plain), expires_at)
+    await LoginLinkRepository(db).add(user_id, purpose, token_hash(plain), expires_at)
     return plain
 
 
 async def _spend_link(db: AsyncSession, plain: str, purpose: LinkPurpose) -> str | None:
-    return await LoginLinkRepository(db).consume(_hash(plain), purpose, clock.now())
+    return await LoginLinkRepository(db).consume(token_hash(plain), purpose, clock.now())
 
 
 async def create_login_link(db: AsyncSession, user_id: str, username: str | None = None) -> str:
@@ -186,7 +187,9 @@ async def create_login_link(db: AsyncSession, user_id: str, username: str | None
 
 async def login_link_owner(db: AsyncSession, plain: str) -> str:
     """The user a live sign-in link is for, leaving the link unspent."""
-    user_id = await LoginLinkRepository(db).owner(_hash(plain), LinkPurpose.SIGN_IN, clock.now())
+    user_id = await LoginLinkRepository(db).owner(
+        token_hash(plain), LinkPurpose.SIGN_IN, clock.now()
+    )
     if user_id is None:
         raise InvalidInput(LINK_SPENT)
     return user_id
@@ -203,18 +206,18 @@ async def create_sign_in(db: AsyncSession, user_id: str) -> str:
     """A new page sign-in; the plain token (for the cookie) is returned once."""
     plain = secrets.token_urlsafe(32)
     now = clock.now()
-    await SignInRepository(db).add(user_id, _hash(plain), now, now + SIGN_IN_LIFETIME)
+    await SignInRepository(db).add(user_id, token_hash(plain), now, now + SIGN_IN_LIFETIME)
     return plain
 
 
 async def user_for_sign_in(db: AsyncSession, plain: str) -> User | None:
     """The user of a live sign-in, which then lasts another SIGN_IN_LIFETIME."""
     now = clock.now()
-    return await SignInRepository(db).use(_hash(plain), now, now + SIGN_IN_LIFETIME)
+    return await SignInRepository(db).use(token_hash(plain), now, now + SIGN_IN_LIFETIME)
 
 
 async def sign_out(db: AsyncSession, plain: str) -> None:
-    await SignInRepository(db).remove(_hash(plain))
+    await SignInRepository(db).remove(token_hash(plain))
 
 
 async def sign_out_everywhere(db: AsyncSession, user_id: str) -> int:

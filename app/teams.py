@@ -20,7 +20,6 @@ a join racing a leave, are decided one after the other.
 
 from __future__ import annotations
 
-import hashlib
 import re
 import secrets
 from collections.abc import Sequence
@@ -95,10 +94,6 @@ def _name(name: str) -> str:
     if len(name) > TEAM_NAME_MAX_LENGTH:
         raise InvalidInput(f"A team name is at most {TEAM_NAME_MAX_LENGTH} characters.")
     return name
-
-
-def _hash(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()
 
 
 async def create(
@@ -228,7 +223,7 @@ async def create_invite(db: AsyncSession, user_id: str, team_id: int) -> tuple[s
     await _managed(db, user_id, team_id)
     plain = secrets.token_urlsafe(32)
     expires_at = clock.now() + INVITE_LIFETIME
-    await TeamRepository(db).add_invite(team_id, _hash(plain), expires_at)
+    await TeamRepository(db).add_invite(team_id, accounts.token_hash(plain), expires_at)
     return f"{get_settings().base_url}/teams/join/{plain}", expires_at
 
 
@@ -247,7 +242,7 @@ async def join_by_invite(
     """Join the team of a live invite, spending it. A member who opens it again is answered
     with their membership, and the invite stays for someone else."""
     repository = TeamRepository(db)
-    team_id = await repository.spend_invite(_hash(plain), clock.now())
+    team_id = await repository.spend_invite(accounts.token_hash(plain), clock.now())
     if team_id is None:
         raise NotFound(INVITE_SPENT)
     if await repository.membership(team_id, user_id) is not None:
